@@ -1,0 +1,163 @@
+// Package authtest provides fixtures for testing code built on authguard: a
+// settable clock, generated keys, a log capture and a ready Service over the
+// reference memory store (or any store.Store) with two known users.
+package authtest
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/store"
+)
+
+// Clock is a settable clock for core.Config.Now. The zero value is not
+// usable; create it with NewClock.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock set to t (UTC).
+func NewClock(t time.Time) *Clock { return &Clock{t: t.UTC()} }
+
+// Now returns the clock's current time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set sets the clock.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t.UTC()
+	c.mu.Unlock()
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// LogBuffer captures log output for assertions (safe for concurrent use).
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// Test users created by New.
+const (
+	AdminEmail = "admin@example.com"
+	UserEmail  = "user@example.com"
+	Password   = "correct horse battery staple"
+	Issuer     = "https://auth.example.test"
+	Audience   = "authguard-test"
+	// Origin is the allowed origin for cookie transport (the issuer's origin).
+	Origin = "https://auth.example.test"
+)
+
+// Epoch is where the fixture clock starts.
+var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Fixture is a ready Service with its parts exposed.
+type Fixture struct {
+	Service *core.Service
+	Store   store.Store
+	Clock   *Clock
+	Auth    *core.PasswordAuthenticator
+	Logs    *LogBuffer
+	// AdminID and UserID are the subjects of the two users.
+	AdminID, UserID string
+}
+
+// Options tune New.
+type Options struct {
+	// Store is the backend (default: a fresh memstore).
+	Store store.Store
+	// Alg is the signing algorithm (default EdDSA).
+	Alg string
+	// Config edits the configuration before core.New.
+	Config func(*core.Config)
+}
+
+// New builds a fixture and registers its cleanup with t. The service uses a
+// settable clock starting at Epoch, logs JSON into Logs at debug level, and
+// authorises "reports:read" for roles user and admin and "reports:delete"
+// for admin.
+func New(t testing.TB, o Options) *Fixture {
+	t.Helper()
+	if o.Store == nil {
+		o.Store = memstore.New()
+	}
+	if o.Alg == "" {
+		o.Alg = core.AlgEdDSA
+	}
+	key, err := core.GenerateKey(o.Alg)
+	if err != nil {
+		t.Fatalf("authtest: generate key: %v", err)
+	}
+	ks, err := core.NewKeySet(key)
+	if err != nil {
+		t.Fatalf("authtest: key set: %v", err)
+	}
+	auth, err := core.NewPasswordAuthenticator(o.Store, core.PasswordOptions{})
+	if err != nil {
+		t.Fatalf("authtest: authenticator: %v", err)
+	}
+	ctx := context.Background()
+	f := &Fixture{Store: o.Store, Clock: NewClock(Epoch), Auth: auth, Logs: &LogBuffer{}}
+	admin, err := auth.CreateUser(ctx, AdminEmail, Password, []string{"admin"})
+	if err != nil {
+		t.Fatalf("authtest: create admin: %v", err)
+	}
+	user, err := auth.CreateUser(ctx, UserEmail, Password, []string{"user"})
+	if err != nil {
+		t.Fatalf("authtest: create user: %v", err)
+	}
+	f.AdminID, f.UserID = admin.ID, user.ID
+	cfg := core.Config{
+		Issuer:        Issuer,
+		Audience:      Audience,
+		Keys:          ks,
+		Store:         o.Store,
+		Authenticator: auth,
+		Authorizer: core.StaticAuthorizer{
+			"user":  {"reports:read"},
+			"admin": {"reports:read", "reports:delete"},
+		},
+		Logger: slog.New(slog.NewJSONHandler(f.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:    f.Clock.Now,
+	}
+	if o.Config != nil {
+		o.Config(&cfg)
+	}
+	svc, err := core.New(cfg)
+	if err != nil {
+		t.Fatalf("authtest: core.New: %v", err)
+	}
+	f.Service = svc
+	t.Cleanup(func() { _ = svc.Close() })
+	return f
+}

@@ -1,0 +1,145 @@
+package core
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Sentinel errors. Each maps to one error code of the wire contract; match them
+// with errors.Is. The *Error type carries the log-only detail.
+var (
+	// ErrInvalidRequest: the request is malformed (400 invalid_request).
+	ErrInvalidRequest = errors.New("authguard: invalid request")
+	// ErrBodyTooLarge: the request body exceeds the limit (413 invalid_request).
+	ErrBodyTooLarge = errors.New("authguard: request body too large")
+	// ErrInvalidGrant: bad credentials or an unusable refresh token (400 invalid_grant).
+	ErrInvalidGrant = errors.New("authguard: invalid grant")
+	// ErrNoCredential: a guarded route got no access token (401 without error attribute).
+	ErrNoCredential = errors.New("authguard: no credential")
+	// ErrInvalidToken: the access token is invalid, expired or its session ended (401 invalid_token).
+	ErrInvalidToken = errors.New("authguard: invalid token")
+	// ErrInsufficientScope: authenticated but not allowed (403 insufficient_scope).
+	ErrInsufficientScope = errors.New("authguard: insufficient scope")
+	// ErrNotFound: the resource does not exist for this caller (404 not_found).
+	ErrNotFound = errors.New("authguard: not found")
+	// ErrTooManyRequests: login throttled (429 too_many_requests with Retry-After).
+	ErrTooManyRequests = errors.New("authguard: too many requests")
+	// ErrUnavailable: a store, key or policy backend could not be reached (503 temporarily_unavailable).
+	ErrUnavailable = errors.New("authguard: temporarily unavailable")
+	// ErrInternal: anything else (500 server_error).
+	ErrInternal = errors.New("authguard: internal error")
+	// ErrInvalidCredentials is what an Authenticator returns for an unknown
+	// user, a wrong password, or a locked or disabled account.
+	ErrInvalidCredentials = errors.New("authguard: invalid credentials")
+	// ErrConfig reports invalid configuration (returned by New and key constructors).
+	ErrConfig = errors.New("authguard: invalid configuration")
+)
+
+// Error is the structured error of authguard. Kind is one of the sentinels
+// above; Reason is a short machine word for logs only (never sent to clients);
+// Err is the underlying cause, if any.
+type Error struct {
+	Kind       error
+	Reason     string
+	RetryAfter time.Duration
+	Err        error
+}
+
+// Error implements error. The text is for logs; clients see Problem only.
+func (e *Error) Error() string {
+	s := e.Kind.Error()
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap lets errors.Is match both the kind and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Kind, e.Err}
+	}
+	return []error{e.Kind}
+}
+
+func newError(kind error, reason string, cause error) *Error {
+	return &Error{Kind: kind, Reason: reason, Err: cause}
+}
+
+// ReasonOf returns the log-only reason carried by err, or "".
+func ReasonOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
+}
+
+// Problem is the transport-neutral HTTP answer for an error: adapters write
+// it as it is.
+type Problem struct {
+	Status      int
+	Code        string
+	Description string
+	// Challenge is the error attribute of WWW-Authenticate ("" = none,
+	// "-" = a bare challenge without error attribute).
+	Challenge  string
+	RetryAfter time.Duration
+}
+
+// Wire error codes of the contract.
+const (
+	CodeInvalidRequest         = "invalid_request"
+	CodeInvalidGrant           = "invalid_grant"
+	CodeInvalidToken           = "invalid_token"
+	CodeInsufficientScope      = "insufficient_scope"
+	CodeNotFound               = "not_found"
+	CodeTooManyRequests        = "too_many_requests"
+	CodeServerError            = "server_error"
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+)
+
+// ProblemFor maps any error to the Problem the client sees. Descriptions are
+// fixed strings: no parser detail, key id or token material ever reaches them.
+func ProblemFor(err error) Problem {
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		return Problem{Status: 413, Code: CodeInvalidRequest, Description: "request body too large"}
+	case errors.Is(err, ErrInvalidRequest):
+		return Problem{Status: 400, Code: CodeInvalidRequest, Description: "malformed request"}
+	case errors.Is(err, ErrInvalidGrant), errors.Is(err, ErrInvalidCredentials):
+		return Problem{Status: 400, Code: CodeInvalidGrant, Description: "invalid credentials or refresh token"}
+	case errors.Is(err, ErrNoCredential):
+		return Problem{Status: 401, Code: CodeInvalidToken, Description: "authentication required", Challenge: "-"}
+	case errors.Is(err, ErrInvalidToken):
+		return Problem{Status: 401, Code: CodeInvalidToken, Description: "invalid or expired access token", Challenge: CodeInvalidToken}
+	case errors.Is(err, ErrInsufficientScope):
+		return Problem{Status: 403, Code: CodeInsufficientScope, Description: "insufficient permissions", Challenge: CodeInsufficientScope}
+	case errors.Is(err, ErrNotFound):
+		return Problem{Status: 404, Code: CodeNotFound, Description: "not found"}
+	case errors.Is(err, ErrTooManyRequests):
+		var e *Error
+		var ra time.Duration
+		if errors.As(err, &e) {
+			ra = e.RetryAfter
+		}
+		return Problem{Status: 429, Code: CodeTooManyRequests, Description: "too many attempts, retry later", RetryAfter: ra}
+	case errors.Is(err, ErrUnavailable):
+		return Problem{Status: 503, Code: CodeTemporarilyUnavailable, Description: "service temporarily unavailable, retry later"}
+	default:
+		return Problem{Status: 500, Code: CodeServerError, Description: "internal server error"}
+	}
+}
+
+// retryAfterSeconds renders a Retry-After value: whole seconds, rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	s := int64((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return strconv.FormatInt(s, 10)
+}

@@ -1,0 +1,733 @@
+package core
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/authguard/authguard/core/store"
+)
+
+// Service is the transport-neutral authentication engine: login, access
+// tokens, refresh-token rotation with reuse detection, logout, sessions and
+// guards. It is safe for concurrent use. Create it with New and stop its
+// background revocation poller with Close.
+type Service struct {
+	cfg      Config
+	keys     *KeySet
+	sessions store.Sessions
+	throttle store.Throttle
+	auth     Authenticator
+	authz    Authorizer
+	log      *slog.Logger
+	now      func() time.Time
+	live     *liveness
+	origins  map[string]bool
+
+	stopOnce sync.Once
+	stop     chan struct{}
+	done     chan struct{}
+}
+
+// New validates cfg, applies defaults, reads the revocation feed once (an
+// unreachable store is an error: the service must not start blind) and starts
+// the background poller.
+func New(cfg Config) (*Service, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg:      c,
+		keys:     c.Keys,
+		sessions: c.Store,
+		throttle: c.Throttle,
+		auth:     c.Authenticator,
+		authz:    c.Authorizer,
+		log:      c.Logger,
+		now:      c.Now,
+		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute),
+		origins:  make(map[string]bool, len(c.Cookie.AllowedOrigins)),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	if s.authz == nil {
+		s.authz = StaticAuthorizer(nil)
+	}
+	for _, o := range c.Cookie.AllowedOrigins {
+		s.origins[o] = true
+	}
+	if sp, ok := c.Store.(interface{ SingleProcessOnly() bool }); ok && sp.SingleProcessOnly() {
+		s.log.Warn("authguard: the session store is single-process only: run exactly one instance, and expect every user to log in again after a restart")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.live.sync(ctx, s.sessions, s.now()); err != nil {
+		return nil, fmt.Errorf("%w: reading the revocation feed: %w", ErrUnavailable, err)
+	}
+	go s.poll()
+	return s, nil
+}
+
+// Close stops the background poller. It does not close the store.
+func (s *Service) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	<-s.done
+	return nil
+}
+
+// Config returns the effective configuration (defaults applied).
+func (s *Service) Config() Config { return s.cfg }
+
+// Keys returns the key set the service signs with.
+func (s *Service) Keys() *KeySet { return s.keys }
+
+func (s *Service) poll() {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.RevocationPollInterval)
+	defer t.Stop()
+	const pruneEvery = time.Hour
+	lastPrune := time.Now()
+	failing := false
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RevocationMaxStaleness)
+		err := s.live.sync(ctx, s.sessions, s.now())
+		if err != nil && !failing {
+			s.log.Error("authguard: revocation feed unreachable; guards fail closed until it recovers", slog.String("error", err.Error()))
+		} else if err == nil && failing {
+			s.log.Info("authguard: revocation feed reachable again")
+		}
+		failing = err != nil
+		if err == nil && time.Since(lastPrune) >= pruneEvery {
+			lastPrune = time.Now()
+			retain := max(24*time.Hour, s.cfg.AccessTTL+s.cfg.Leeway+time.Hour)
+			if n, err := s.sessions.Prune(ctx, s.now().Add(-retain)); err != nil {
+				s.log.Warn("authguard: pruning sessions failed", slog.String("error", err.Error()))
+			} else if n > 0 {
+				s.log.Debug("authguard: pruned sessions", slog.Int("count", n))
+			}
+		}
+		cancel()
+	}
+}
+
+// SyncRevocations reads the revocation feed now (the poller does this every
+// RevocationPollInterval). Useful in tests and after a known outage.
+func (s *Service) SyncRevocations(ctx context.Context) error {
+	if err := s.live.sync(ctx, s.sessions, s.now()); err != nil {
+		return newError(ErrUnavailable, "revocation_feed", err)
+	}
+	return nil
+}
+
+// TokenResponse is what login and refresh return.
+type TokenResponse struct {
+	AccessToken      string `json:"accessToken"`
+	RefreshToken     string `json:"refreshToken,omitempty"`
+	TokenType        string `json:"tokenType"`
+	ExpiresIn        int64  `json:"expiresIn"`
+	RefreshExpiresIn int64  `json:"refreshExpiresIn"`
+	SessionID        string `json:"sessionId"`
+}
+
+// ClientInfo describes the caller of one request, for limits and audit.
+type ClientInfo struct {
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// LoginInput is one login attempt.
+type LoginInput struct {
+	Email      string
+	Password   string
+	DeviceName string
+	Client     ClientInfo
+}
+
+// Login checks the throttles, then the credentials, then creates a new
+// session (never adopting a client-supplied id) and issues its tokens.
+func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
+	if in.Email == "" || in.Password == "" {
+		return nil, newError(ErrInvalidRequest, "missing_credentials", nil)
+	}
+	if len(in.Password) > MaxPasswordBytes {
+		return nil, newError(ErrInvalidRequest, "password_too_long", nil)
+	}
+	if len(in.Email) > 320 {
+		return nil, newError(ErrInvalidRequest, "email_too_long", nil)
+	}
+	now := s.now()
+	accountKey, ipKey := "account:"+NormalizeEmail(in.Email), "ip:"+in.Client.IP
+	if err := s.checkThrottle(ctx, now, accountKey, ipKey); err != nil {
+		s.audit(ctx, slog.LevelWarn, "login_throttled", in.Client, "", "", ReasonOf(err))
+		return nil, err
+	}
+	id, err := s.auth.Authenticate(ctx, in.Email, in.Password)
+	if err != nil {
+		if !errors.Is(err, ErrInvalidCredentials) {
+			s.audit(ctx, slog.LevelError, "login_error", in.Client, "", "", errText(err))
+			return nil, asUnavailable(err, "authenticator")
+		}
+		if herr := s.hitThrottle(ctx, now, accountKey, ipKey); herr != nil {
+			return nil, herr
+		}
+		s.audit(ctx, slog.LevelInfo, "login_failed", in.Client, "", "", ReasonOf(err))
+		return nil, &Error{Kind: ErrInvalidGrant, Reason: ReasonOf(err), Err: err}
+	}
+	if s.throttle != nil {
+		if err := s.throttle.Reset(ctx, accountKey); err != nil {
+			s.log.WarnContext(ctx, "authguard: resetting the login throttle failed", slog.String("error", err.Error()))
+		}
+	}
+	tok, hash, err := newRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	sid, err := randomID(16)
+	if err != nil {
+		return nil, err
+	}
+	sess := store.Session{
+		ID:                sid,
+		Subject:           id.Subject,
+		DeviceName:        in.DeviceName,
+		IP:                in.Client.IP,
+		UserAgent:         truncate(in.Client.UserAgent, 512),
+		AuthTime:          now,
+		CreatedAt:         now,
+		LastUsedAt:        now,
+		AbsoluteExpiresAt: now.Add(s.cfg.RefreshAbsoluteTTL),
+	}
+	sess.IdleExpiresAt = minTime(now.Add(s.cfg.RefreshIdleTTL), sess.AbsoluteExpiresAt)
+	if err := s.sessions.CreateSession(ctx, sess, hash); err != nil {
+		s.audit(ctx, slog.LevelError, "login_error", in.Client, id.Subject, sid, errText(err))
+		return nil, newError(ErrUnavailable, "session_store", err)
+	}
+	resp, err := s.issue(now, &sess, id, tok)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, slog.LevelInfo, "login_succeeded", in.Client, id.Subject, sid, "")
+	return resp, nil
+}
+
+func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...string) error {
+	if s.cfg.LoginThrottle.DisabledUnsafe {
+		return nil
+	}
+	limits := []int{s.cfg.LoginThrottle.AccountLimit, s.cfg.LoginThrottle.IPLimit}
+	w := s.cfg.LoginThrottle.Window
+	for i, k := range keys {
+		n, start, err := s.throttle.Peek(ctx, k, now, w)
+		if err != nil {
+			return newError(ErrUnavailable, "throttle_store", err)
+		}
+		if n >= limits[i] {
+			reason := "account_limit"
+			if i == 1 {
+				reason = "ip_limit"
+			}
+			return &Error{Kind: ErrTooManyRequests, Reason: reason, RetryAfter: start.Add(w).Sub(now)}
+		}
+	}
+	return nil
+}
+
+func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string) error {
+	if s.cfg.LoginThrottle.DisabledUnsafe {
+		return nil
+	}
+	for _, k := range keys {
+		if _, _, err := s.throttle.Hit(ctx, k, now, s.cfg.LoginThrottle.Window); err != nil {
+			return newError(ErrUnavailable, "throttle_store", err)
+		}
+	}
+	return nil
+}
+
+// Refresh rotates a refresh token. The presented token's generation decides:
+// the current one rotates; the immediately previous one inside the grace
+// window returns the same successor (a bounded number of times); anything
+// else is reuse and revokes the whole session. Every failure is the same
+// ErrInvalidGrant to the client; the reason goes to the log.
+func (s *Service) Refresh(ctx context.Context, refreshToken string, client ClientInfo) (*TokenResponse, error) {
+	hash, ok := refreshDigest(refreshToken)
+	if !ok {
+		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, "", "", "malformed_token")
+		return nil, newError(ErrInvalidGrant, "malformed_token", nil)
+	}
+	next, nextHash, err := newRefreshToken()
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealSuccessor(refreshToken, next)
+	if err != nil {
+		return nil, newError(ErrInternal, "seal", err)
+	}
+	now := s.now()
+	var reason string
+	sess, change, err := s.sessions.Rotate(ctx, hash, func(cur store.Session, gen int64) store.Change {
+		switch {
+		case !cur.RevokedAt.IsZero():
+			reason = "session_revoked"
+		case !now.Before(cur.AbsoluteExpiresAt):
+			reason = "session_expired_absolute"
+		case !now.Before(cur.IdleExpiresAt):
+			reason = "session_expired_idle"
+		case gen == cur.Generation:
+			return store.Change{Kind: store.ChangeRotate, NewTokenHash: nextHash, Successor: sealed, At: now,
+				IdleExpiresAt: minTime(now.Add(s.cfg.RefreshIdleTTL), cur.AbsoluteExpiresAt)}
+		case gen == cur.Generation-1 && !now.After(cur.RotatedAt.Add(s.cfg.RefreshGrace)):
+			if cur.GraceReplays >= s.cfg.RefreshGraceReplays {
+				reason = "grace_replays_exhausted"
+				return store.Change{}
+			}
+			return store.Change{Kind: store.ChangeReplay, At: now}
+		default:
+			reason = "reuse_detected"
+			return store.Change{Kind: store.ChangeRevoke, At: now, Reason: "reuse"}
+		}
+		return store.Change{}
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, "", "", "unknown_token")
+		return nil, newError(ErrInvalidGrant, "unknown_token", nil)
+	}
+	if err != nil {
+		s.audit(ctx, slog.LevelError, "refresh_error", client, "", "", errText(err))
+		return nil, newError(ErrUnavailable, "session_store", err)
+	}
+	switch change.Kind {
+	case store.ChangeRevoke:
+		s.live.add(sess.ID, sess.RevokedAt)
+		s.audit(ctx, slog.LevelWarn, "refresh_token_reuse", client, sess.Subject, sess.ID, reason)
+		return nil, newError(ErrInvalidGrant, reason, nil)
+	case store.ChangeReplay:
+		succ, err := openSuccessor(refreshToken, sess.Successor)
+		if err != nil {
+			s.audit(ctx, slog.LevelError, "refresh_failed", client, sess.Subject, sess.ID, "successor_unreadable")
+			return nil, newError(ErrInvalidGrant, "successor_unreadable", nil)
+		}
+		next = succ
+	case store.ChangeRotate:
+	default:
+		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, sess.Subject, sess.ID, reason)
+		return nil, newError(ErrInvalidGrant, reason, nil)
+	}
+	id, err := s.auth.Lookup(ctx, sess.Subject)
+	if errors.Is(err, ErrInvalidCredentials) {
+		if _, rerr := s.sessions.RevokeSession(ctx, sess.ID, now, "subject_disabled"); rerr == nil {
+			s.live.add(sess.ID, now)
+		}
+		s.audit(ctx, slog.LevelWarn, "refresh_failed", client, sess.Subject, sess.ID, "subject_"+ReasonOf(err))
+		return nil, newError(ErrInvalidGrant, "subject_unavailable", err)
+	}
+	if err != nil {
+		return nil, asUnavailable(err, "authenticator")
+	}
+	resp, err := s.issue(now, &sess, id, next)
+	if err != nil {
+		return nil, err
+	}
+	event := "refresh_succeeded"
+	if change.Kind == store.ChangeReplay {
+		event = "refresh_grace_replay"
+	}
+	s.audit(ctx, slog.LevelInfo, event, client, sess.Subject, sess.ID, "")
+	return resp, nil
+}
+
+// issue mints an access token for sess and builds the token response. The
+// access token never outlives the session's deadlines.
+func (s *Service) issue(now time.Time, sess *store.Session, id Identity, refresh string) (*TokenResponse, error) {
+	deadline := minTime(sess.IdleExpiresAt, sess.AbsoluteExpiresAt)
+	exp := minTime(now.Add(s.cfg.AccessTTL), deadline)
+	if exp.Unix() <= now.Unix() {
+		// Less than a second of the session is left: no token could be valid.
+		return nil, newError(ErrInvalidGrant, "session_expiring", nil)
+	}
+	jti, err := randomID(16)
+	if err != nil {
+		return nil, err
+	}
+	roles := id.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	claims := AccessClaims{
+		Issuer:    s.cfg.Issuer,
+		Subject:   id.Subject,
+		Audience:  []string{s.cfg.Audience},
+		ExpiresAt: exp.Unix(),
+		IssuedAt:  now.Unix(),
+		AuthTime:  sess.AuthTime.Unix(),
+		ID:        jti,
+		SessionID: sess.ID,
+		Roles:     roles,
+	}
+	at, err := s.keys.Sign(&claims)
+	if err != nil {
+		return nil, newError(ErrInternal, "sign", err)
+	}
+	return &TokenResponse{
+		AccessToken:      at,
+		RefreshToken:     refresh,
+		TokenType:        "Bearer",
+		ExpiresIn:        claims.ExpiresAt - claims.IssuedAt,
+		RefreshExpiresIn: int64(deadline.Sub(now) / time.Second),
+		SessionID:        sess.ID,
+	}, nil
+}
+
+// Authenticate verifies an access token (strictly, see KeySet.Verify) and
+// checks that its session is live, with no store round trip. It is the hot
+// path of every guard.
+func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	var c AccessClaims
+	if err := s.verify(token, &c, false); err != nil {
+		return nil, err
+	}
+	if err := s.live.check(c.SessionID); err != nil {
+		return nil, err
+	}
+	return &Principal{
+		Subject:   c.Subject,
+		SessionID: c.SessionID,
+		Roles:     c.Roles,
+		TokenID:   c.ID,
+		IssuedAt:  time.Unix(c.IssuedAt, 0).UTC(),
+		ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(),
+		AuthTime:  time.Unix(c.AuthTime, 0).UTC(),
+	}, nil
+}
+
+func (s *Service) verify(token string, c *AccessClaims, ignoreExpiry bool) error {
+	o := VerifyOptions{
+		Issuer:       s.cfg.Issuer,
+		Audience:     s.cfg.Audience,
+		Now:          s.now(),
+		Leeway:       s.cfg.Leeway,
+		MaxTTL:       s.cfg.AccessTTL,
+		MaxLength:    s.cfg.MaxTokenBytes,
+		IgnoreExpiry: ignoreExpiry,
+	}
+	return s.keys.Verify(token, &o, c)
+}
+
+// LogoutInput names the session to end: by refresh token, or (when none is
+// given) by the session of an access token.
+type LogoutInput struct {
+	RefreshToken string
+	AccessToken  string
+	Client       ClientInfo
+}
+
+// Logout revokes the named session. It is idempotent: an unknown, invalid or
+// already revoked credential is not an error. It fails only when no
+// credential is given (ErrInvalidRequest) or the store cannot be reached
+// (ErrUnavailable: nothing was revoked, the client retries).
+func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
+	now := s.now()
+	var sid string
+	switch {
+	case in.RefreshToken != "":
+		hash, ok := refreshDigest(in.RefreshToken)
+		if !ok {
+			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", "malformed_token")
+			return nil
+		}
+		sess, _, err := s.sessions.SessionByToken(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", "unknown_token")
+			return nil
+		}
+		if err != nil {
+			return newError(ErrUnavailable, "session_store", err)
+		}
+		sid = sess.ID
+	case in.AccessToken != "":
+		var c AccessClaims
+		if err := s.verify(in.AccessToken, &c, true); err != nil {
+			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", ReasonOf(err))
+			return nil
+		}
+		sid = c.SessionID
+	default:
+		return newError(ErrInvalidRequest, "no_credential", nil)
+	}
+	sess, err := s.revoke(ctx, sid, now, "logout")
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, slog.LevelInfo, "logout", in.Client, sess.Subject, sid, "")
+	return nil
+}
+
+// revoke revokes one session in the store and in the local cache.
+func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason string) (store.Session, error) {
+	if _, err := s.sessions.RevokeSession(ctx, sid, now, reason); err != nil {
+		return store.Session{}, newError(ErrUnavailable, "session_store", err)
+	}
+	s.live.add(sid, now)
+	sess, err := s.sessions.Session(ctx, sid)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, newError(ErrUnavailable, "session_store", err)
+	}
+	return sess, nil
+}
+
+// SessionInfo is one entry of a subject's session list.
+type SessionInfo struct {
+	ID         string
+	DeviceName string
+	IP         string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	ExpiresAt  time.Time
+	Current    bool
+}
+
+// Sessions lists the caller's active sessions, marking the current one.
+func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, error) {
+	list, err := s.sessions.ListSessions(ctx, p.Subject, s.now())
+	if err != nil {
+		return nil, newError(ErrUnavailable, "session_store", err)
+	}
+	out := make([]SessionInfo, 0, len(list))
+	for _, ss := range list {
+		out = append(out, SessionInfo{
+			ID: ss.ID, DeviceName: ss.DeviceName, IP: ss.IP, UserAgent: ss.UserAgent,
+			CreatedAt: ss.CreatedAt, LastUsedAt: ss.LastUsedAt,
+			ExpiresAt: minTime(ss.IdleExpiresAt, ss.AbsoluteExpiresAt),
+			Current:   ss.ID == p.SessionID,
+		})
+	}
+	return out, nil
+}
+
+// RevokeSession ends one of the caller's sessions. A session of another
+// subject, or an unknown one, is ErrNotFound (its existence is not revealed).
+func (s *Service) RevokeSession(ctx context.Context, p *Principal, id string, client ClientInfo) error {
+	sess, err := s.sessions.Session(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sess.Subject != p.Subject) {
+		return newError(ErrNotFound, "session_not_owned", nil)
+	}
+	if err != nil {
+		return newError(ErrUnavailable, "session_store", err)
+	}
+	if _, err := s.revoke(ctx, id, s.now(), "revoked"); err != nil {
+		return err
+	}
+	s.audit(ctx, slog.LevelInfo, "session_revoked", client, p.Subject, id, "")
+	return nil
+}
+
+// RevokeOtherSessions ends every session of the caller except the current one.
+func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal, client ClientInfo) (int, error) {
+	return s.revokeSubject(ctx, p.Subject, p.SessionID, "revoked_others", client)
+}
+
+// RevokeSubject ends every session of subject: call it when an account is
+// disabled or deleted, or its password or MFA changes. Access tokens of
+// those sessions stop working at once on this instance and within one poll
+// interval on every instance sharing the store.
+func (s *Service) RevokeSubject(ctx context.Context, subject string) (int, error) {
+	return s.revokeSubject(ctx, subject, "", "subject", ClientInfo{})
+}
+
+func (s *Service) revokeSubject(ctx context.Context, subject, except, reason string, client ClientInfo) (int, error) {
+	now := s.now()
+	list, err := s.sessions.ListSessions(ctx, subject, now)
+	if err != nil {
+		return 0, newError(ErrUnavailable, "session_store", err)
+	}
+	n, err := s.sessions.RevokeSubject(ctx, subject, except, now, reason)
+	if err != nil {
+		return 0, newError(ErrUnavailable, "session_store", err)
+	}
+	for _, ss := range list {
+		if ss.ID != except {
+			s.live.add(ss.ID, now)
+		}
+	}
+	s.audit(ctx, slog.LevelInfo, "sessions_revoked", client, subject, except, reason, slog.Int("count", n))
+	return n, nil
+}
+
+// Authorize asks the configured Authorizer. It returns nil when allowed,
+// ErrInsufficientScope when denied and ErrUnavailable when the policy engine
+// fails (fail closed).
+func (s *Service) Authorize(ctx context.Context, p *Principal, object, action string) error {
+	ok, err := s.authz.Authorize(ctx, p, object, action)
+	if err != nil {
+		s.log.ErrorContext(ctx, "authguard: authorizer failed", slog.String("error", err.Error()))
+		return newError(ErrUnavailable, "authorizer", err)
+	}
+	if !ok {
+		return newError(ErrInsufficientScope, "permission_denied", nil)
+	}
+	return nil
+}
+
+// StaticAuthorizer maps a role to the permissions it grants, each written
+// "object:action"; "*" matches any object or action ("reports:*", "*:*").
+// It is the simple default until a policy engine is plugged in; a nil map
+// denies everything.
+type StaticAuthorizer map[string][]string
+
+// Authorize implements Authorizer.
+func (a StaticAuthorizer) Authorize(_ context.Context, p *Principal, object, action string) (bool, error) {
+	if p == nil {
+		return false, nil
+	}
+	for _, r := range p.Roles {
+		for _, perm := range a[r] {
+			obj, act, ok := cut(perm, ':')
+			if ok && (obj == "*" || obj == object) && (act == "*" || act == action) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func cut(s string, sep byte) (string, string, bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
+
+// --- refresh-token material ---
+
+const refreshTokenBytes = 32
+
+var b64url = base64.RawURLEncoding
+
+// newRefreshToken returns a fresh opaque token (256 random bits, base64url)
+// and the digest the store keeps.
+func newRefreshToken() (string, []byte, error) {
+	var raw [refreshTokenBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", nil, newError(ErrInternal, "random", err)
+	}
+	tok := b64url.EncodeToString(raw[:])
+	h, _ := refreshDigest(tok)
+	return tok, h, nil
+}
+
+// refreshDigest returns the digest of a well-formed refresh token.
+func refreshDigest(tok string) ([]byte, bool) {
+	if len(tok) != b64url.EncodedLen(refreshTokenBytes) {
+		return nil, false
+	}
+	var raw [refreshTokenBytes]byte
+	if n, err := b64url.Strict().Decode(raw[:], []byte(tok)); err != nil || n != refreshTokenBytes {
+		return nil, false
+	}
+	h := sha256.New()
+	h.Write([]byte("authguard refresh-token digest\x00"))
+	h.Write(raw[:])
+	return h.Sum(nil), true
+}
+
+// sealKey derives the key that seals a token's successor from the token
+// itself: the store, which never sees raw tokens, cannot open it.
+func sealKey(tok string) []byte {
+	h := sha256.New()
+	h.Write([]byte("authguard refresh-token successor key\x00"))
+	h.Write([]byte(tok))
+	return h.Sum(nil)
+}
+
+func sealSuccessor(prev, next string) ([]byte, error) {
+	block, err := aes.NewCipher(sealKey(prev))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(next)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	return aead.Seal(nonce, nonce, []byte(next), nil), nil
+}
+
+func openSuccessor(prev string, sealed []byte) (string, error) {
+	block, err := aes.NewCipher(sealKey(prev))
+	if err != nil {
+		return "", err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return "", err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return "", errors.New("sealed successor too short")
+	}
+	pt, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+// randomID returns n random bytes as base64url.
+func randomID(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", newError(ErrInternal, "random", err)
+	}
+	return b64url.EncodeToString(b), nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// asUnavailable keeps an error that already carries a kind, and otherwise
+// wraps it as ErrUnavailable.
+func asUnavailable(err error, reason string) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return newError(ErrUnavailable, reason, err)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

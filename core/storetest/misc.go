@@ -1,0 +1,395 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/authguard/authguard/core/store"
+)
+
+var throttleTests = []subtest{
+	{"HitPeekReset", testThrottle},
+	{"WindowExpiry", testThrottleWindow},
+}
+
+var userTests = []subtest{
+	{"CreateAndGet", testUsers},
+	{"Conflict", testUserConflict},
+	{"Update", testUserUpdate},
+	{"Roles", testUserRoles},
+}
+
+var lifecycleTests = []subtest{
+	{"Ping", testPing},
+	{"CancelledContext", testCancelled},
+	{"Closed", testClosed},
+}
+
+func testThrottle(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	const w = 15 * time.Minute
+	start := at(0)
+	check := func(what string, gotN int, gotStart time.Time, err error, wantN int, wantStart time.Time) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if gotN != wantN || !sameTime(gotStart, wantStart) {
+			t.Errorf("%s = %d, %v; want %d, %v", what, gotN, gotStart, wantN, wantStart)
+		}
+	}
+	n, ws, err := st.Peek(ctx, "acct:a", start, w)
+	check("Peek(unknown)", n, ws, err, 0, time.Time{})
+	n, ws, err = st.Hit(ctx, "acct:a", start, w)
+	check("first Hit", n, ws, err, 1, start)
+	for i := 2; i <= 5; i++ {
+		n, ws, err = st.Hit(ctx, "acct:a", start.Add(time.Duration(i)*time.Minute), w)
+		check("Hit", n, ws, err, i, start)
+	}
+	n, ws, err = st.Peek(ctx, "acct:a", start.Add(10*time.Minute), w)
+	check("Peek", n, ws, err, 5, start)
+	// Peek does not count.
+	n, ws, err = st.Peek(ctx, "acct:a", start.Add(10*time.Minute), w)
+	check("Peek again", n, ws, err, 5, start)
+
+	// Keys are independent.
+	n, ws, err = st.Hit(ctx, "ip:192.0.2.1", start.Add(time.Minute), w)
+	check("Hit(other key)", n, ws, err, 1, start.Add(time.Minute))
+	n, ws, err = st.Peek(ctx, "acct:a", start.Add(11*time.Minute), w)
+	check("Peek after other key", n, ws, err, 5, start)
+
+	// Reset deletes the counter; resetting an unknown key is fine.
+	if err := st.Reset(ctx, "acct:a"); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	n, ws, err = st.Peek(ctx, "acct:a", start.Add(11*time.Minute), w)
+	check("Peek after Reset", n, ws, err, 0, time.Time{})
+	n, ws, err = st.Hit(ctx, "acct:a", start.Add(12*time.Minute), w)
+	check("Hit after Reset", n, ws, err, 1, start.Add(12*time.Minute))
+	if err := st.Reset(ctx, "never-seen"); err != nil {
+		t.Errorf("Reset(unknown): %v", err)
+	}
+	n, ws, err = st.Peek(ctx, "ip:192.0.2.1", start.Add(12*time.Minute), w)
+	check("Peek(other key) after Reset", n, ws, err, 1, start.Add(time.Minute))
+}
+
+func testThrottleWindow(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	const w = time.Minute
+	start := at(time.Hour)
+	check := func(what string, gotN int, gotStart time.Time, err error, wantN int, wantStart time.Time) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if gotN != wantN || !sameTime(gotStart, wantStart) {
+			t.Errorf("%s = %d, %v; want %d, %v", what, gotN, gotStart, wantN, wantStart)
+		}
+	}
+	st.Hit(ctx, "k", start, w)
+	n, ws, err := st.Hit(ctx, "k", start.Add(w-time.Millisecond), w)
+	check("Hit just inside the window", n, ws, err, 2, start)
+	n, ws, err = st.Peek(ctx, "k", start.Add(w-time.Millisecond), w)
+	check("Peek just inside the window", n, ws, err, 2, start)
+	n, ws, err = st.Peek(ctx, "k", start.Add(w), w)
+	check("Peek when the window ends (at now)", n, ws, err, 0, time.Time{})
+	n, ws, err = st.Peek(ctx, "k", start.Add(time.Hour), w)
+	check("Peek long after", n, ws, err, 0, time.Time{})
+	// A hit when the window started exactly now-window starts a new window.
+	next := start.Add(w)
+	n, ws, err = st.Hit(ctx, "k", next, w)
+	check("Hit at window end", n, ws, err, 1, next)
+	n, ws, err = st.Hit(ctx, "k", next.Add(30*time.Second), w)
+	check("Hit in the new window", n, ws, err, 2, next)
+	// A long gap also starts a new window.
+	later := next.Add(10 * time.Hour)
+	n, ws, err = st.Hit(ctx, "k", later, w)
+	check("Hit after a gap", n, ws, err, 1, later)
+	// The window length is the caller's: a longer window keeps counting.
+	n, ws, err = st.Hit(ctx, "k", later.Add(5*time.Minute), time.Hour)
+	check("Hit with a longer window", n, ws, err, 2, later)
+	n, ws, err = st.Peek(ctx, "k", later.Add(5*time.Minute), w)
+	check("Peek with the short window", n, ws, err, 0, time.Time{})
+}
+
+func testUsers(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	if n, err := st.CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("CountUsers(empty) = %d, %v", n, err)
+	}
+	u := store.User{
+		ID:           "u-1",
+		Email:        "alice@example.com",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+		Roles:        []string{"admin", "user"},
+		Disabled:     false,
+		Locked:       true,
+		CreatedAt:    time.Date(2031, 1, 2, 3, 4, 5, 678_000_000, time.FixedZone("x", -7*3600)),
+	}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	v := u
+	v.ID, v.Email, v.Roles, v.Locked, v.Disabled = "u-2", "bob@example.com", []string{"user"}, false, true
+	if err := st.CreateUser(ctx, v); err != nil {
+		t.Fatalf("CreateUser(second): %v", err)
+	}
+	for _, want := range []store.User{u, v} {
+		byID, err := st.UserByID(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("UserByID(%s): %v", want.ID, err)
+		}
+		checkUser(t, "UserByID", byID, want)
+		byEmail, err := st.UserByEmail(ctx, want.Email)
+		if err != nil {
+			t.Fatalf("UserByEmail(%s): %v", want.Email, err)
+		}
+		checkUser(t, "UserByEmail", byEmail, want)
+	}
+	if _, err := st.UserByID(ctx, "u-3"); !isNotFound(err) {
+		t.Errorf("UserByID(unknown): err = %v, want ErrNotFound", err)
+	}
+	if _, err := st.UserByEmail(ctx, "carol@example.com"); !isNotFound(err) {
+		t.Errorf("UserByEmail(unknown): err = %v, want ErrNotFound", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 2 {
+		t.Errorf("CountUsers = %d, %v; want 2", n, err)
+	}
+}
+
+func checkUser(t *testing.T, what string, got, want store.User) {
+	t.Helper()
+	if got.ID != want.ID || got.Email != want.Email || got.PasswordHash != want.PasswordHash ||
+		got.Disabled != want.Disabled || got.Locked != want.Locked || !sameTime(got.CreatedAt, want.CreatedAt) {
+		t.Errorf("%s = %+v, want %+v", what, got, want)
+	}
+	if got.Roles == nil {
+		t.Errorf("%s: Roles is nil, want a non-nil slice", what)
+	}
+	if !equalStrings(got.Roles, want.Roles) {
+		t.Errorf("%s: Roles = %q, want %q", what, got.Roles, want.Roles)
+	}
+}
+
+func testUserConflict(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	u := store.User{ID: "u-1", Email: "a@example.com", PasswordHash: "h", CreatedAt: at(0)}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	dupID := store.User{ID: "u-1", Email: "other@example.com", PasswordHash: "h2", CreatedAt: at(0)}
+	if err := st.CreateUser(ctx, dupID); !isConflict(err) {
+		t.Errorf("duplicate id: err = %v, want ErrConflict", err)
+	}
+	dupEmail := store.User{ID: "u-2", Email: "a@example.com", PasswordHash: "h3", CreatedAt: at(0)}
+	if err := st.CreateUser(ctx, dupEmail); !isConflict(err) {
+		t.Errorf("duplicate email: err = %v, want ErrConflict", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("CountUsers after refused creates = %d, %v; want 1", n, err)
+	}
+	if _, err := st.UserByEmail(ctx, "other@example.com"); !isNotFound(err) {
+		t.Errorf("refused create is visible by email: %v", err)
+	}
+	if _, err := st.UserByID(ctx, "u-2"); !isNotFound(err) {
+		t.Errorf("refused create is visible by id: %v", err)
+	}
+	if got, err := st.UserByID(ctx, "u-1"); err != nil || got.PasswordHash != "h" || got.Email != "a@example.com" {
+		t.Errorf("refused create changed u-1: %+v, %v", got, err)
+	}
+}
+
+func testUserUpdate(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	u := store.User{ID: "u-1", Email: "a@example.com", PasswordHash: "old", Roles: []string{"user"}, CreatedAt: at(0)}
+	other := store.User{ID: "u-2", Email: "b@example.com", PasswordHash: "x", CreatedAt: at(0)}
+	for _, x := range []store.User{u, other} {
+		if err := st.CreateUser(ctx, x); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}
+	upd := u
+	upd.PasswordHash, upd.Roles, upd.Disabled, upd.Locked = "new", []string{"admin"}, true, true
+	upd.CreatedAt = at(time.Hour) // CreatedAt is kept as stored
+	if err := st.UpdateUser(ctx, upd); err != nil {
+		t.Fatalf("UpdateUser: %v", err)
+	}
+	want := upd
+	want.CreatedAt = u.CreatedAt
+	got, err := st.UserByEmail(ctx, "a@example.com")
+	if err != nil {
+		t.Fatalf("UserByEmail: %v", err)
+	}
+	checkUser(t, "after UpdateUser", got, want)
+
+	// Flags can be cleared again.
+	upd.Disabled, upd.Locked, upd.Roles = false, false, nil
+	if err := st.UpdateUser(ctx, upd); err != nil {
+		t.Fatalf("UpdateUser(clear): %v", err)
+	}
+	want.Disabled, want.Locked, want.Roles = false, false, []string{}
+	got, _ = st.UserByID(ctx, "u-1")
+	checkUser(t, "after clearing", got, want)
+
+	// E-mail change: to a taken address is a conflict, to a free one moves it.
+	taken := upd
+	taken.Email = "b@example.com"
+	if err := st.UpdateUser(ctx, taken); !isConflict(err) {
+		t.Errorf("UpdateUser to another user's email: err = %v, want ErrConflict", err)
+	}
+	if got, _ := st.UserByEmail(ctx, "b@example.com"); got.ID != "u-2" {
+		t.Errorf("b@example.com now belongs to %q", got.ID)
+	}
+	moved := upd
+	moved.Email = "a2@example.com"
+	if err := st.UpdateUser(ctx, moved); err != nil {
+		t.Fatalf("UpdateUser(new email): %v", err)
+	}
+	if got, err := st.UserByEmail(ctx, "a2@example.com"); err != nil || got.ID != "u-1" {
+		t.Errorf("UserByEmail(new) = %q, %v", got.ID, err)
+	}
+	if _, err := st.UserByEmail(ctx, "a@example.com"); !isNotFound(err) {
+		t.Errorf("UserByEmail(old) after change: err = %v, want ErrNotFound", err)
+	}
+
+	if err := st.UpdateUser(ctx, store.User{ID: "nobody", Email: "n@example.com"}); !isNotFound(err) {
+		t.Errorf("UpdateUser(unknown): err = %v, want ErrNotFound", err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 2 {
+		t.Errorf("CountUsers = %d, %v; want 2", n, err)
+	}
+}
+
+func testUserRoles(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	cases := []struct {
+		id    string
+		roles []string
+		want  []string
+	}{
+		{"nil", nil, []string{}},
+		{"empty", []string{}, []string{}},
+		{"one", []string{"admin"}, []string{"admin"}},
+		{"order", []string{"z", "a", "m", "a b", `q"uote`, "ünï"}, []string{"z", "a", "m", "a b", `q"uote`, "ünï"}},
+	}
+	for _, c := range cases {
+		u := store.User{ID: c.id, Email: c.id + "@example.com", PasswordHash: "h", Roles: c.roles, CreatedAt: at(0)}
+		if err := st.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser(%s): %v", c.id, err)
+		}
+		got, err := st.UserByID(ctx, c.id)
+		if err != nil {
+			t.Fatalf("UserByID(%s): %v", c.id, err)
+		}
+		if got.Roles == nil || !equalStrings(got.Roles, c.want) {
+			t.Errorf("%s: Roles = %#v, want %#v", c.id, got.Roles, c.want)
+		}
+	}
+	// No aliasing of Roles in either direction.
+	roles := []string{"user", "editor"}
+	if err := st.CreateUser(ctx, store.User{ID: "alias", Email: "alias@example.com", Roles: roles, CreatedAt: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	roles[0] = "admin"
+	got, _ := st.UserByID(ctx, "alias")
+	if got.Roles[0] != "user" {
+		t.Errorf("caller's slice aliased the stored roles: %q", got.Roles)
+	}
+	got.Roles[1] = "admin"
+	again, _ := st.UserByEmail(ctx, "alias@example.com")
+	if !equalStrings(again.Roles, []string{"user", "editor"}) {
+		t.Errorf("returned slice aliased the stored roles: %q", again.Roles)
+	}
+}
+
+func testPing(t *testing.T, st store.Store) {
+	if err := st.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+// everyMethod calls each method of st with ctx and reports the errors by name.
+// decideCalled is set when Rotate calls decide.
+func everyMethod(ctx context.Context, st store.Store, decideCalled *bool) map[string]error {
+	h := digest("ctx")
+	errs := map[string]error{}
+	fresh := newSession("ctx-new", "alice", at(0))
+	errs["CreateSession"] = st.CreateSession(ctx, fresh, digest("ctx-new"))
+	_, errs["Session"] = st.Session(ctx, "ctx")
+	_, _, errs["SessionByToken"] = st.SessionByToken(ctx, h)
+	_, _, errs["Rotate"] = st.Rotate(ctx, h, func(store.Session, int64) store.Change {
+		*decideCalled = true
+		return store.Change{Kind: store.ChangeRevoke, At: at(time.Minute), Reason: "reuse"}
+	})
+	_, errs["ListSessions"] = st.ListSessions(ctx, "alice", at(time.Minute))
+	_, errs["RevokeSession"] = st.RevokeSession(ctx, "ctx", at(time.Minute), "logout")
+	_, errs["RevokeSubject"] = st.RevokeSubject(ctx, "alice", "", at(time.Minute), "subject")
+	_, errs["Revocations"] = st.Revocations(ctx, 0, 0)
+	_, errs["Prune"] = st.Prune(ctx, at(48*time.Hour))
+	_, _, errs["Hit"] = st.Hit(ctx, "k", at(0), time.Minute)
+	_, _, errs["Peek"] = st.Peek(ctx, "k", at(0), time.Minute)
+	errs["Reset"] = st.Reset(ctx, "k")
+	errs["CreateUser"] = st.CreateUser(ctx, store.User{ID: "u-new", Email: "u-new@example.com", CreatedAt: at(0)})
+	_, errs["UserByEmail"] = st.UserByEmail(ctx, "u@example.com")
+	_, errs["UserByID"] = st.UserByID(ctx, "u")
+	errs["UpdateUser"] = st.UpdateUser(ctx, store.User{ID: "u", Email: "u@example.com"})
+	_, errs["CountUsers"] = st.CountUsers(ctx)
+	errs["Ping"] = st.Ping(ctx)
+	return errs
+}
+
+func testCancelled(t *testing.T, st store.Store) {
+	// Seed the store so that a store ignoring the context would succeed.
+	mustCreate(t, st, newSession("ctx", "alice", at(0)), digest("ctx"))
+	if err := st.CreateUser(t.Context(), store.User{ID: "u", Email: "u@example.com", CreatedAt: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	for name, err := range everyMethod(cancelledCtx(), st, &called) {
+		if err == nil {
+			t.Errorf("%s with a cancelled context: err = nil, want an error", name)
+		}
+	}
+	if called {
+		t.Errorf("Rotate with a cancelled context called decide")
+	}
+	// Nothing was written.
+	s := mustSession(t, st, "ctx")
+	if !s.RevokedAt.IsZero() {
+		t.Errorf("a call with a cancelled context revoked the session")
+	}
+	if f := feed(t, st, 0, 0); len(f) != 0 {
+		t.Errorf("a call with a cancelled context appended to the feed: %+v", f)
+	}
+	if _, err := st.Session(t.Context(), "ctx-new"); !isNotFound(err) {
+		t.Errorf("CreateSession with a cancelled context stored the session (err = %v)", err)
+	}
+	if n, err := st.CountUsers(t.Context()); err != nil || n != 1 {
+		t.Errorf("CountUsers after cancelled calls = %d, %v; want 1", n, err)
+	}
+	if err := st.Ping(t.Context()); err != nil {
+		t.Errorf("Ping after cancelled calls: %v", err)
+	}
+}
+
+func testClosed(t *testing.T, st store.Store) {
+	mustCreate(t, st, newSession("ctx", "alice", at(0)), digest("ctx"))
+	if err := st.CreateUser(t.Context(), store.User{ID: "u", Email: "u@example.com", CreatedAt: at(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	called := false
+	for name, err := range everyMethod(t.Context(), st, &called) {
+		if err == nil {
+			t.Errorf("%s after Close: err = nil, want an error", name)
+		}
+	}
+	if called {
+		t.Errorf("Rotate after Close called decide")
+	}
+	// A second Close must not panic (its error is not checked).
+	_ = st.Close()
+}

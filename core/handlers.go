@@ -540,3 +540,20 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// GuardRecentAuth is the step-up guard for sensitive operations (changing
+// e-mail, password or MFA; deleting the account): it refuses with 403
+// insufficient_scope unless the user authenticated with a password within
+// maxAge (auth_time, which refreshes never move). The client's answer is a
+// new login, not a refresh.
+func (s *Service) GuardRecentAuth(ctx context.Context, r HTTPRequest, p *Principal, maxAge time.Duration) *Response {
+	if p != nil && s.now().Sub(p.AuthTime) <= maxAge {
+		return nil
+	}
+	var subject, sid string
+	if p != nil {
+		subject, sid = p.Subject, p.SessionID
+	}
+	s.audit(ctx, levelFor(ErrInsufficientScope), "access_denied", s.ClientInfo(r), subject, sid, "reauthentication_required")
+	return s.ErrorResponse(newError(ErrInsufficientScope, "reauthentication_required", nil))
+}

@@ -176,14 +176,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 		s.audit(ctx, slog.LevelWarn, "login_throttled", in.Client, "", "", ReasonOf(err))
 		return nil, err
 	}
+	// Count the attempt before the expensive check, so a burst of parallel
+	// guesses cannot all pass the check above before any of them is counted.
+	if err := s.hitThrottle(ctx, now, accountKey, ipKey); err != nil {
+		if errors.Is(err, ErrTooManyRequests) {
+			s.audit(ctx, slog.LevelWarn, "login_throttled", in.Client, "", "", ReasonOf(err))
+		}
+		return nil, err
+	}
 	id, err := s.auth.Authenticate(ctx, in.Email, in.Password)
 	if err != nil {
 		if !errors.Is(err, ErrInvalidCredentials) {
 			s.audit(ctx, slog.LevelError, "login_error", in.Client, "", "", errText(err))
 			return nil, asUnavailable(err, "authenticator")
-		}
-		if herr := s.hitThrottle(ctx, now, accountKey, ipKey); herr != nil {
-			return nil, herr
 		}
 		s.audit(ctx, slog.LevelInfo, "login_failed", in.Client, "", "", ReasonOf(err))
 		return nil, &Error{Kind: ErrInvalidGrant, Reason: ReasonOf(err), Err: err}
@@ -237,27 +242,35 @@ func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...stri
 			return newError(ErrUnavailable, "throttle_store", err)
 		}
 		if n >= limits[i] {
-			reason := "account_limit"
-			if i == 1 {
-				reason = "ip_limit"
-			}
-			return &Error{Kind: ErrTooManyRequests, Reason: reason, RetryAfter: start.Add(w).Sub(now)}
+			return &Error{Kind: ErrTooManyRequests, Reason: throttleReasons[i], RetryAfter: start.Add(w).Sub(now)}
 		}
 	}
 	return nil
 }
 
+// hitThrottle counts one credential check against each key (account, then
+// IP) and refuses it when a concurrent burst pushed a count past its limit.
+// A success later resets the account's count; the IP's keeps it, so the IP
+// limit bounds credential checks from one address, successes included.
 func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string) error {
 	if s.cfg.LoginThrottle.DisabledUnsafe {
 		return nil
 	}
-	for _, k := range keys {
-		if _, _, err := s.throttle.Hit(ctx, k, now, s.cfg.LoginThrottle.Window); err != nil {
+	limits := []int{s.cfg.LoginThrottle.AccountLimit, s.cfg.LoginThrottle.IPLimit}
+	w := s.cfg.LoginThrottle.Window
+	for i, k := range keys {
+		n, start, err := s.throttle.Hit(ctx, k, now, w)
+		if err != nil {
 			return newError(ErrUnavailable, "throttle_store", err)
+		}
+		if n > limits[i] {
+			return &Error{Kind: ErrTooManyRequests, Reason: throttleReasons[i] + "_burst", RetryAfter: start.Add(w).Sub(now)}
 		}
 	}
 	return nil
 }
+
+var throttleReasons = [...]string{"account_limit", "ip_limit"}
 
 // Refresh rotates a refresh token. The presented token's generation decides:
 // the current one rotates; the immediately previous one inside the grace

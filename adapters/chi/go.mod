@@ -1,0 +1,14 @@
+module github.com/authguard/authguard/adapters/chi
+
+go 1.26.0
+
+require github.com/authguard/authguard/core v0.0.0
+
+require (
+	github.com/go-chi/chi/v5 v5.5.0
+	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+)
+
+replace github.com/authguard/authguard/core => ../../core

@@ -1,0 +1,983 @@
+package adaptertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/authtest"
+)
+
+// Values the cases send.
+const (
+	wrongPassword  = "Wr0ng-Pa55word-adaptertest"
+	wrongPassword2 = "An0ther-Wr0ng-Pa55word"
+	ghostEmail     = "ghost@example.com"
+	evilOrigin     = "https://evil.example"
+	// unknownRefresh is a well-formed refresh token (43 base64url characters,
+	// 32 zero bytes) that no session has.
+	unknownRefresh = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+)
+
+// cases is the suite: the contract, row by row.
+func cases() []testCase {
+	var cs []testCase
+	cs = append(cs, loginCases()...)
+	cs = append(cs, throttleCases()...)
+	cs = append(cs, refreshCases()...)
+	cs = append(cs, logoutCases()...)
+	cs = append(cs, sessionCases()...)
+	cs = append(cs, jwksCases()...)
+	cs = append(cs, guardCases()...)
+	cs = append(cs, cookieCases()...)
+	cs = append(cs, outageCases()...)
+	cs = append(cs, logCases()...)
+	return cs
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// auth returns path under the configured mount prefix.
+func (h *harness) auth(path string) string { return h.svc.Config().MountPrefix + path }
+
+func (h *harness) fatalf(format string, args ...any) {
+	h.t.Helper()
+	h.t.Fatalf(format, args...)
+}
+
+func (h *harness) check(ok bool, format string, args ...any) {
+	h.t.Helper()
+	if !ok {
+		h.t.Fatalf(format, args...)
+	}
+}
+
+// loginReq is a login request for email with the fixture password.
+func (h *harness) loginReq(email string) *request {
+	return h.req("POST", h.auth("/login")).JSON(loginJSON(email, authtest.Password))
+}
+
+// cookieLogin logs in with cookie transport.
+func (h *harness) cookieLogin(email string) tokenSet {
+	h.t.Helper()
+	return h.loginReq(email).CookieMode().Send().CookieTokens()
+}
+
+// cookieRefresh is a bodiless cookie-transport refresh with the cookie value.
+func (h *harness) cookieRefresh(value string) *request {
+	return h.req("POST", h.auth("/refresh")).CookieMode().Cookie(core.RefreshCookieName, value)
+}
+
+func (h *harness) cookieLogout(value string) *request {
+	return h.req("POST", h.auth("/logout")).CookieMode().Cookie(core.RefreshCookieName, value)
+}
+
+// padJSON pads a JSON object with spaces to exactly n bytes.
+func padJSON(obj string, n int) string {
+	return obj[:len(obj)-1] + strings.Repeat(" ", n-len(obj)) + "}"
+}
+
+func malformedLogins() []struct{ name, contentType, body string } {
+	pw := authtest.Password
+	u := authtest.UserEmail
+	return []struct{ name, contentType, body string }{
+		{"truncated_json", "application/json", `{"email":"` + u + `","password":`},
+		{"not_json", "application/json", `email=` + u + `&password=` + pw},
+		{"array_body", "application/json", `[` + loginJSON(u, pw) + `]`},
+		{"string_body", "application/json", `"` + u + `"`},
+		{"null_body", "application/json", `null`},
+		{"empty_body", "application/json", ``},
+		{"empty_object", "application/json", `{}`},
+		{"missing_email", "application/json", `{"password":"` + pw + `"}`},
+		{"missing_password", "application/json", `{"email":"` + u + `"}`},
+		{"null_email", "application/json", `{"email":null,"password":"` + pw + `"}`},
+		{"null_password", "application/json", `{"email":"` + u + `","password":null}`},
+		{"number_email", "application/json", `{"email":42,"password":"` + pw + `"}`},
+		{"number_password", "application/json", `{"email":"` + u + `","password":42}`},
+		{"bool_password", "application/json", `{"email":"` + u + `","password":true}`},
+		{"object_password", "application/json", `{"email":"` + u + `","password":{"v":"` + pw + `"}}`},
+		{"array_email", "application/json", `{"email":["` + u + `"],"password":"` + pw + `"}`},
+		{"empty_email", "application/json", `{"email":"","password":"` + pw + `"}`},
+		{"empty_password", "application/json", `{"email":"` + u + `","password":""}`},
+		{"trailing_data", "application/json", loginJSON(u, pw) + ` {}`},
+		{"device_name_not_string", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":5}}`},
+		{"device_name_too_long", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":"` + strings.Repeat("d", core.MaxDeviceNameBytes+1) + `"}}`},
+		{"text_plain_content_type", "text/plain", loginJSON(u, pw)},
+		{"no_content_type", "", loginJSON(u, pw)},
+	}
+}
+
+func (h *harness) sendMalformedLogin(m struct{ name, contentType, body string }) *response {
+	q := h.req("POST", h.auth("/login")).Raw([]byte(m.body))
+	if m.contentType != "" {
+		q.H("Content-Type", m.contentType)
+	}
+	return q.Send()
+}
+
+func loginCases() []testCase {
+	cs := []testCase{
+		{name: "login/ok", run: func(h *harness) {
+			res := h.loginReq(authtest.UserEmail).Send()
+			tk := res.Tokens()
+			h.check(tk.ExpiresIn == 600, "expiresIn = %d, want 600", tk.ExpiresIn)
+			h.check(tk.RefreshExpiresIn == 1209600, "refreshExpiresIn = %d, want 1209600 (min(idle 336h, absolute 720h))", tk.RefreshExpiresIn)
+			h.live(tk.Access, h.f.UserID)
+		}},
+		{name: "login/access_token_claims", run: func(h *harness) {
+			tk := h.login(authtest.UserEmail)
+			hdr := jwtPart(h, tk.Access, 0)
+			h.check(hdr["typ"] == "at+jwt", "typ = %v, want at+jwt", hdr["typ"])
+			h.check(hdr["alg"] == core.AlgEdDSA, "alg = %v, want EdDSA", hdr["alg"])
+			h.check(hdr["kid"] == h.svc.Keys().SigningKey().ID(), "kid = %v, want the signing key's", hdr["kid"])
+			cl := jwtPart(h, tk.Access, 1)
+			for _, k := range []string{"iss", "aud", "sub", "exp", "iat", "jti", "sid", "roles", "auth_time"} {
+				h.check(cl[k] != nil, "claim %s missing", k)
+			}
+			for k, v := range cl {
+				h.check(slices.Contains([]string{"iss", "aud", "sub", "exp", "iat", "nbf", "jti", "sid", "roles", "auth_time", "client_id"}, k),
+					"unexpected claim %q (no personal data in access tokens)", k)
+				h.check(!strings.Contains(fmt.Sprint(v), "@"), "claim %s carries an e-mail address", k)
+			}
+			h.check(cl["iss"] == authtest.Issuer, "iss = %v", cl["iss"])
+			h.check(fmt.Sprint(cl["aud"]) == authtest.Audience || fmt.Sprint(cl["aud"]) == "["+authtest.Audience+"]", "aud = %v", cl["aud"])
+			h.check(cl["sub"] == h.f.UserID, "sub is not the user id")
+			h.check(cl["sid"] == tk.SessionID, "sid is not the sessionId")
+			h.check(fmt.Sprint(cl["roles"]) == "[user]", "roles = %v", cl["roles"])
+			epoch := fmt.Sprint(authtest.Epoch.Unix())
+			h.check(fmt.Sprint(cl["iat"]) == epoch && fmt.Sprint(cl["auth_time"]) == epoch, "iat/auth_time = %v/%v, want %s", cl["iat"], cl["auth_time"], epoch)
+			h.check(fmt.Sprint(cl["exp"]) == fmt.Sprint(authtest.Epoch.Add(10*time.Minute).Unix()), "exp = %v, want iat+600", cl["exp"])
+		}},
+		{name: "login/invalid_grant_same_bytes(wrong password, unknown user, disabled, locked)", run: func(h *harness) {
+			wrong := h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			unknown := h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			sameAnswer(wrong, unknown)
+			unknownRight := h.loginReq(ghostEmail).Send().Err(core.ErrInvalidGrant)
+			sameAnswer(wrong, unknownRight)
+			ctx := context.Background()
+			u, err := h.f.Store.UserByEmail(ctx, authtest.AdminEmail)
+			h.check(err == nil, "UserByEmail: %v", err)
+			u.Disabled = true
+			h.check(h.f.Store.UpdateUser(ctx, u) == nil, "UpdateUser failed")
+			disabled := h.loginReq(authtest.AdminEmail).Send().Err(core.ErrInvalidGrant)
+			sameAnswer(wrong, disabled)
+			u.Disabled, u.Locked = false, true
+			h.check(h.f.Store.UpdateUser(ctx, u) == nil, "UpdateUser failed")
+			locked := h.loginReq(authtest.AdminEmail).Send().Err(core.ErrInvalidGrant)
+			sameAnswer(wrong, locked)
+		}},
+		{name: "login/body_exactly_64KiB_accepted", run: func(h *harness) {
+			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), core.MaxBodyBytes)
+			h.req("POST", h.auth("/login")).JSON(body).Send().Tokens()
+			h.req("POST", h.auth("/login")).JSON(body).Chunked().Send().Tokens()
+		}},
+		{name: "login/body_over_64KiB_413", run: func(h *harness) {
+			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), core.MaxBodyBytes+1)
+			h.req("POST", h.auth("/login")).JSON(body).Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/login")).JSON(body).Chunked().Send().Err(core.ErrBodyTooLarge)
+			big := `{"email":"` + authtest.UserEmail + `","password":"` + strings.Repeat("p", 1<<20) + `"}`
+			h.req("POST", h.auth("/login")).JSON(big).Send().Err(core.ErrBodyTooLarge)
+		}},
+		{name: "login/password_over_1KiB_400", run: func(h *harness) {
+			long := strings.Repeat("p", core.MaxPasswordBytes+1)
+			h.loginAttempt(authtest.UserEmail, long).Err(core.ErrInvalidRequest)
+			// exactly 1 KiB is a credential check (and wrong)
+			h.loginAttempt(authtest.UserEmail, strings.Repeat("p", core.MaxPasswordBytes)).Err(core.ErrInvalidGrant)
+		}},
+		{name: "login/authorization_header_ignored", run: func(h *harness) {
+			h.loginReq(authtest.UserEmail).H("Authorization", "Bearer not-a-token").Send().Tokens()
+			h.loginReq(authtest.UserEmail).H("Authorization", "Bearer a").H("Authorization", "Bearer b").Send().Tokens()
+			h.loginReq(authtest.UserEmail).H("Authorization", "Basic dXNlcjpwYXNz").Send().Tokens()
+		}},
+		{name: "login/device_optional", run: func(h *harness) {
+			body := `{"email":"` + authtest.UserEmail + `","password":"` + authtest.Password + `","device":{"name":"Pixel 8"}}`
+			h.req("POST", h.auth("/login")).JSON(body).Send().Tokens()
+			body = `{"email":"` + authtest.UserEmail + `","password":"` + authtest.Password + `","device":null}`
+			h.req("POST", h.auth("/login")).JSON(body).Send().Tokens()
+			body = `{"email":"` + authtest.UserEmail + `","password":"` + authtest.Password + `","device":{}}`
+			h.req("POST", h.auth("/login")).JSON(body).Send().Tokens()
+		}},
+	}
+	for _, m := range malformedLogins() {
+		cs = append(cs, testCase{name: "login/malformed_400/" + m.name, run: func(h *harness) {
+			h.sendMalformedLogin(m).Err(core.ErrInvalidRequest)
+		}})
+	}
+	return cs
+}
+
+func throttleCases() []testCase {
+	return []testCase{
+		{name: "throttle/account_limit_10(known and unknown address alike)", run: func(h *harness) {
+			limit := h.svc.Config().LoginThrottle.AccountLimit
+			h.check(limit == 10, "default account limit = %d, want 10", limit)
+			for range limit {
+				h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			}
+			known := h.loginReq(authtest.UserEmail).Send().Err(core.ErrTooManyRequests)
+			h.check(known.RetryAfter() == 900, "Retry-After = %d, want 900 (the 15 min window, clock not moved)", known.RetryAfter())
+			// another address is not affected
+			h.login(authtest.AdminEmail)
+			for range limit {
+				h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			}
+			unknown := h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrTooManyRequests)
+			sameAnswer(known, unknown)
+			// 429 answers do not count and do not extend the window
+			h.f.Clock.Advance(14 * time.Minute)
+			late := h.loginReq(authtest.UserEmail).Send().Err(core.ErrTooManyRequests)
+			h.check(late.RetryAfter() == 60, "Retry-After = %d, want 60", late.RetryAfter())
+			h.f.Clock.Advance(time.Minute)
+			h.login(authtest.UserEmail)
+		}},
+		{name: "throttle/ip_limit(configured 5; default 100)", config: func(c *core.Config) { c.LoginThrottle.IPLimit = 5 }, run: func(h *harness) {
+			for i := range 5 {
+				h.loginAttempt(fmt.Sprintf("nobody%d@example.net", i), wrongPassword).Err(core.ErrInvalidGrant)
+			}
+			r := h.loginReq(authtest.AdminEmail).Send().Err(core.ErrTooManyRequests)
+			h.check(r.RetryAfter() == 900, "Retry-After = %d, want 900", r.RetryAfter())
+			h.loginAttempt("fresh@example.net", wrongPassword).Err(core.ErrTooManyRequests)
+			h.f.Clock.Advance(15 * time.Minute)
+			h.login(authtest.AdminEmail)
+		}},
+		{name: "throttle/success_resets_address_not_ip(configured account 3, ip 7)", config: func(c *core.Config) {
+			c.LoginThrottle.AccountLimit, c.LoginThrottle.IPLimit = 3, 7
+		}, run: func(h *harness) {
+			// Every credential check counts against the IP, successes included
+			// ("only credential checks count"); a success resets only the address.
+			h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			h.loginAttempt(authtest.UserEmail, wrongPassword2).Err(core.ErrInvalidGrant)
+			h.login(authtest.UserEmail)
+			h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			h.loginAttempt(authtest.UserEmail, wrongPassword2).Err(core.ErrInvalidGrant)
+			h.login(authtest.UserEmail) // 4 failures in the window, but the success reset the address
+			h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			h.loginReq(authtest.UserEmail).Send().Err(core.ErrTooManyRequests) // the IP's 7 checks were not reset
+		}},
+		{name: "throttle/malformed_requests_not_counted", run: func(h *harness) {
+			for _, m := range malformedLogins() {
+				h.sendMalformedLogin(m).Err(core.ErrInvalidRequest)
+			}
+			for range 3 {
+				h.loginAttempt(authtest.UserEmail, strings.Repeat("p", core.MaxPasswordBytes+1)).Err(core.ErrInvalidRequest)
+			}
+			h.login(authtest.UserEmail)
+		}},
+	}
+}
+
+func refreshCases() []testCase {
+	return []testCase{
+		{name: "refresh/ok_rotates", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			h.f.Clock.Advance(time.Minute)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			h.check(t1.Refresh != t0.Refresh, "refresh token not rotated")
+			h.check(t1.Access != t0.Access, "access token not renewed")
+			h.check(t1.SessionID == t0.SessionID, "sessionId changed on refresh")
+			h.check(t1.ExpiresIn == 600 && t1.RefreshExpiresIn == 1209600, "expiresIn/refreshExpiresIn = %d/%d, want 600/1209600", t1.ExpiresIn, t1.RefreshExpiresIn)
+			h.live(t1.Access, h.f.UserID)
+			t2 := h.refresh(t1.Refresh).Tokens()
+			h.check(t2.Refresh != t1.Refresh, "successor not rotated")
+		}},
+		{name: "refresh/grace_replay_returns_same_successor", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			h.f.Clock.Advance(5 * time.Second)
+			r := h.refresh(t0.Refresh).Tokens()
+			h.check(r.Refresh == t1.Refresh, "a replay in the grace window must return the same successor")
+			h.check(r.SessionID == t0.SessionID, "sessionId changed")
+			h.live(r.Access, h.f.UserID)
+			t2 := h.refresh(t1.Refresh).Tokens()
+			h.check(t2.Refresh != t1.Refresh, "successor not rotated")
+		}},
+		{name: "refresh/grace_replays_bounded(10; excess 400, nothing revoked)", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			n := h.svc.Config().RefreshGraceReplays
+			h.check(n == 10, "default replay bound = %d, want 10", n)
+			for range n {
+				r := h.refresh(t0.Refresh).Tokens()
+				h.check(r.Refresh == t1.Refresh, "replay did not return the successor")
+			}
+			h.refresh(t0.Refresh).Err(core.ErrInvalidGrant)
+			h.live(t0.Access, h.f.UserID)
+			h.live(t1.Access, h.f.UserID)
+			h.refresh(t1.Refresh).Tokens()
+		}},
+		{name: "refresh/reuse_after_grace_revokes_session", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			h.f.Clock.Advance(h.svc.Config().RefreshGrace + time.Second)
+			reuse := h.refresh(t0.Refresh).Err(core.ErrInvalidGrant)
+			h.dead(t0.Access)
+			h.dead(t1.Access)
+			h.refresh(t1.Refresh).Err(core.ErrInvalidGrant)
+			sameAnswer(reuse, h.refresh(unknownRefresh).Err(core.ErrInvalidGrant))
+			h.req("GET", h.auth("/me")).Bearer(t1.Access).Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "refresh/reuse_of_older_token_revokes_session", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			t2 := h.refresh(t1.Refresh).Tokens()
+			h.refresh(t0.Refresh).Err(core.ErrInvalidGrant)
+			h.dead(t2.Access)
+			h.refresh(t2.Refresh).Err(core.ErrInvalidGrant)
+		}},
+		{name: "refresh/invalid_grant_one_body(unknown, garbage, revoked, access token)", run: func(h *harness) {
+			base := h.refresh(unknownRefresh).Err(core.ErrInvalidGrant)
+			sameAnswer(base, h.refresh("not-a-refresh-token").Err(core.ErrInvalidGrant))
+			sameAnswer(base, h.refresh(strings.Repeat("x", 300)).Err(core.ErrInvalidGrant))
+			t0 := h.login(authtest.UserEmail)
+			sameAnswer(base, h.refresh(t0.Access).Err(core.ErrInvalidGrant))
+			h.logout(t0.Refresh).Want(204)
+			sameAnswer(base, h.refresh(t0.Refresh).Err(core.ErrInvalidGrant))
+		}},
+		{name: "refresh/malformed_400", run: func(h *harness) {
+			for _, body := range []string{`{}`, `{"refreshToken":5}`, `{"refreshToken":null}`, `{"refreshToken":""}`, `[]`, `{"refreshToken":`} {
+				h.req("POST", h.auth("/refresh")).JSON(body).Send().Err(core.ErrInvalidRequest)
+			}
+			h.req("POST", h.auth("/refresh")).Send().Err(core.ErrInvalidRequest)
+			h.req("POST", h.auth("/refresh")).Raw([]byte(refreshJSON(unknownRefresh))).H("Content-Type", "text/plain").Send().Err(core.ErrInvalidRequest)
+		}},
+		{name: "refresh/authorization_header_ignored", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.req("POST", h.auth("/refresh")).JSON(refreshJSON(t0.Refresh)).Bearer("stale.access.token").Send().Tokens()
+			h.req("POST", h.auth("/refresh")).JSON(refreshJSON(t1.Refresh)).Bearer("a").Bearer("b").Send().Tokens()
+			// a bearer alone is not a refresh credential
+			h.req("POST", h.auth("/refresh")).Bearer(t1.Access).Send().Err(core.ErrInvalidRequest)
+		}},
+		{name: "refresh/body_over_64KiB_413", run: func(h *harness) {
+			t0 := h.login(authtest.UserEmail)
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes)).Send().Tokens()
+		}},
+		{name: "refresh/idle_expiry", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			b := h.login(authtest.UserEmail)
+			idle := h.svc.Config().RefreshIdleTTL
+			h.check(idle == 336*time.Hour, "default idle TTL = %s, want 336h", idle)
+			h.f.Clock.Advance(idle - time.Second)
+			a2 := h.refresh(a.Refresh).Tokens()
+			h.check(a2.RefreshExpiresIn == int64(idle/time.Second), "refreshExpiresIn = %d, want the full idle TTL again", a2.RefreshExpiresIn)
+			h.f.Clock.Advance(time.Second)
+			h.refresh(b.Refresh).Err(core.ErrInvalidGrant)
+			res := h.req("GET", h.auth("/sessions")).Bearer(a2.Access).Send().Want(200)
+			list, _ := res.Object("sessions")["sessions"].([]any)
+			h.check(len(list) == 1, "sessions lists %d, want 1 (the idle one ended)", len(list))
+		}},
+		{name: "refresh/absolute_expiry_not_extended_by_rotation", run: func(h *harness) {
+			abs := h.svc.Config().RefreshAbsoluteTTL
+			h.check(abs == 720*time.Hour, "default absolute TTL = %s, want 720h", abs)
+			t := h.login(authtest.UserEmail)
+			h.f.Clock.Advance(300 * time.Hour)
+			t = h.refresh(t.Refresh).Tokens()
+			h.check(t.RefreshExpiresIn == 336*3600, "refreshExpiresIn = %d, want 1209600", t.RefreshExpiresIn)
+			h.f.Clock.Advance(300 * time.Hour)
+			t = h.refresh(t.Refresh).Tokens()
+			h.check(t.RefreshExpiresIn == 120*3600, "refreshExpiresIn = %d, want 432000 (absolute deadline)", t.RefreshExpiresIn)
+			h.f.Clock.Advance(120*time.Hour - time.Second)
+			t = h.refresh(t.Refresh).Tokens()
+			h.check(t.RefreshExpiresIn == 1 && t.ExpiresIn == 1, "refreshExpiresIn/expiresIn = %d/%d, want 1/1", t.RefreshExpiresIn, t.ExpiresIn)
+			h.f.Clock.Advance(time.Second)
+			h.refresh(t.Refresh).Err(core.ErrInvalidGrant)
+		}},
+		{name: "refresh/refresh_expires_in_min_idle_absolute(configured idle 2h, absolute 3h)", config: func(c *core.Config) {
+			c.RefreshIdleTTL, c.RefreshAbsoluteTTL = 2*time.Hour, 3*time.Hour
+		}, run: func(h *harness) {
+			t := h.login(authtest.UserEmail)
+			h.check(t.RefreshExpiresIn == 7200, "refreshExpiresIn = %d, want 7200", t.RefreshExpiresIn)
+			h.f.Clock.Advance(90 * time.Minute)
+			t = h.refresh(t.Refresh).Tokens()
+			h.check(t.RefreshExpiresIn == 5400, "refreshExpiresIn = %d, want 5400 (absolute deadline)", t.RefreshExpiresIn)
+		}},
+	}
+}
+
+// jsonLogoutCookie: a JSON-mode logout may clear the refresh cookie; it sets no other cookie.
+func (r *response) clearedOrNoCookie() {
+	r.h.t.Helper()
+	if len(r.Header.Values("Set-Cookie")) > 0 {
+		r.RefreshCookie(0)
+	}
+}
+
+func logoutCases() []testCase {
+	return []testCase{
+		{name: "logout/refresh_token_revokes_at_once", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.live(a.Access, h.f.UserID)
+			h.logout(a.Refresh).NoContent().clearedOrNoCookie()
+			h.dead(a.Access)
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant)
+		}},
+		{name: "logout/idempotent", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.logout(a.Refresh).NoContent()
+			h.logout(a.Refresh).NoContent()
+			h.logout(unknownRefresh).NoContent()
+			h.logout("garbage").NoContent()
+			h.req("POST", h.auth("/logout")).Bearer(a.Access).Send().NoContent()
+			h.req("POST", h.auth("/logout")).Bearer("not.a.token").Send().NoContent()
+			// a malformed bearer is an invalid credential: still 204, never 401
+			h.req("POST", h.auth("/logout")).H("Authorization", "Bearer a b").Send().NoContent()
+			h.req("POST", h.auth("/logout")).H("Authorization", "Bearer").Send().NoContent()
+		}},
+		{name: "logout/bearer_only_revokes", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("POST", h.auth("/logout")).Bearer(a.Access).Send().NoContent().clearedOrNoCookie()
+			h.dead(a.Access)
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant)
+		}},
+		{name: "logout/expired_bearer_only_revokes", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.f.Clock.Advance(time.Hour)
+			h.dead(a.Access)
+			h.req("POST", h.auth("/logout")).Bearer(a.Access).Send().NoContent()
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant)
+		}},
+		{name: "logout/refresh_token_names_the_session", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			b := h.login(authtest.UserEmail)
+			h.req("POST", h.auth("/logout")).JSON(refreshJSON(a.Refresh)).Bearer(b.Access).Send().NoContent()
+			h.dead(a.Access)
+			h.live(b.Access, h.f.UserID)
+			h.refresh(b.Refresh).Tokens()
+		}},
+		{name: "logout/no_credential_400", run: func(h *harness) {
+			h.req("POST", h.auth("/logout")).Send().Err(core.ErrInvalidRequest)
+			h.req("POST", h.auth("/logout")).JSON(`{}`).Send().Err(core.ErrInvalidRequest)
+			h.req("POST", h.auth("/logout")).H("Authorization", "Basic dXNlcjpwYXNz").Send().Err(core.ErrInvalidRequest)
+			h.req("POST", h.auth("/logout")).JSON(`{"refreshToken":7}`).Send().Err(core.ErrInvalidRequest)
+		}},
+		{name: "logout/body_over_64KiB_413", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), core.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), core.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
+			h.live(a.Access, h.f.UserID)
+		}},
+	}
+}
+
+func sessionCases() []testCase {
+	return []testCase{
+		{name: "me/ok", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			res := h.req("GET", h.auth("/me")).Bearer(a.Access).Send().Want(200)
+			h.check(res.Header.Get("Content-Type") == "application/json", "Content-Type = %q", res.Header.Get("Content-Type"))
+			m := res.Object("sub", "roles", "sessionId", "expiresAt")
+			h.check(m["sub"] == h.f.UserID, "sub is not the user id")
+			h.check(fmt.Sprint(m["roles"]) == "[user]", "roles = %v, want [user]", m["roles"])
+			h.check(m["sessionId"] == a.SessionID, "sessionId differs from the login's")
+			h.check(m["expiresAt"] == ts(authtest.Epoch.Add(10*time.Minute)), "expiresAt = %v, want %s (RFC 3339 UTC, the access token's exp)", m["expiresAt"], ts(authtest.Epoch.Add(10*time.Minute)))
+			h.f.Clock.Advance(time.Minute)
+			b := h.refresh(a.Refresh).Tokens()
+			m = h.req("GET", h.auth("/me")).Bearer(b.Access).Send().Want(200).Object("sub", "roles", "sessionId", "expiresAt")
+			h.check(m["expiresAt"] == ts(authtest.Epoch.Add(11*time.Minute)), "expiresAt after refresh = %v", m["expiresAt"])
+			adm := h.login(authtest.AdminEmail)
+			m = h.req("GET", h.auth("/me")).Bearer(adm.Access).Send().Want(200).Object("sub", "roles", "sessionId", "expiresAt")
+			h.check(m["sub"] == h.f.AdminID && fmt.Sprint(m["roles"]) == "[admin]", "admin me = %v", m)
+		}},
+		{name: "sessions/list", run: func(h *harness) {
+			body := `{"email":"` + authtest.UserEmail + `","password":"` + authtest.Password + `","device":{"name":"Pixel 8"}}`
+			a := h.req("POST", h.auth("/login")).JSON(body).H("User-Agent", "adaptertest-a/1.0").Send().Tokens()
+			h.f.Clock.Advance(time.Minute)
+			b := h.loginReq(authtest.UserEmail).H("User-Agent", "adaptertest-b/1.0").Send().Tokens()
+			h.login(authtest.AdminEmail)
+			check := func(access, current string) map[string]map[string]any {
+				res := h.req("GET", h.auth("/sessions")).Bearer(access).Send().Want(200)
+				h.check(res.Header.Get("Content-Type") == "application/json", "Content-Type = %q", res.Header.Get("Content-Type"))
+				list, ok := res.Object("sessions")["sessions"].([]any)
+				h.check(ok && len(list) == 2, "sessions: want a list of 2 (the caller's only), got %v", res.Object("sessions")["sessions"])
+				out := map[string]map[string]any{}
+				for _, e := range list {
+					raw, _ := json.Marshal(e)
+					m := decodeObject(res, raw, "id", "device", "ip", "userAgent", "createdAt", "lastUsedAt", "expiresAt", "current")
+					dev, _ := json.Marshal(m["device"])
+					decodeObject(res, dev, "name")
+					id, _ := m["id"].(string)
+					out[id] = m
+					cur, ok := m["current"].(bool)
+					h.check(ok && cur == (id == current), "current = %v for %s", m["current"], h.replace(id))
+					ip, _ := m["ip"].(string)
+					_, err := netip.ParseAddr(ip)
+					h.check(err == nil, "ip %q is not an IP address", ip)
+					for _, k := range []string{"createdAt", "lastUsedAt", "expiresAt"} {
+						s, _ := m[k].(string)
+						tt, err := time.Parse(time.RFC3339, s)
+						h.check(err == nil && strings.HasSuffix(s, "Z") && tt.Location() == time.UTC, "%s = %q is not RFC 3339 UTC", k, s)
+					}
+				}
+				return out
+			}
+			got := check(b.Access, b.SessionID)
+			ea, eb := got[a.SessionID], got[b.SessionID]
+			h.check(ea != nil && eb != nil, "the two sessions are not listed by id")
+			h.check(fmt.Sprint(ea["device"]) == "map[name:Pixel 8]" && fmt.Sprint(eb["device"]) == "map[name:]", "device = %v / %v", ea["device"], eb["device"])
+			h.check(ea["userAgent"] == "adaptertest-a/1.0" && eb["userAgent"] == "adaptertest-b/1.0", "userAgent = %v / %v", ea["userAgent"], eb["userAgent"])
+			h.check(ea["createdAt"] == ts(authtest.Epoch) && ea["lastUsedAt"] == ts(authtest.Epoch), "createdAt/lastUsedAt = %v/%v", ea["createdAt"], ea["lastUsedAt"])
+			h.check(ea["expiresAt"] == ts(authtest.Epoch.Add(336*time.Hour)), "expiresAt = %v", ea["expiresAt"])
+			h.check(eb["createdAt"] == ts(authtest.Epoch.Add(time.Minute)), "createdAt = %v", eb["createdAt"])
+			check(a.Access, a.SessionID)
+			h.f.Clock.Advance(time.Minute)
+			a2 := h.refresh(a.Refresh).Tokens()
+			got = check(a2.Access, a.SessionID)
+			h.check(got[a.SessionID]["lastUsedAt"] == ts(authtest.Epoch.Add(2*time.Minute)), "lastUsedAt after refresh = %v", got[a.SessionID]["lastUsedAt"])
+			h.check(got[a.SessionID]["expiresAt"] == ts(authtest.Epoch.Add(2*time.Minute+336*time.Hour)), "expiresAt after refresh = %v", got[a.SessionID]["expiresAt"])
+		}},
+		{name: "sessions/revoke_own_other_session", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			b := h.login(authtest.UserEmail)
+			h.req("DELETE", h.auth("/sessions/"+a.SessionID)).Bearer(b.Access).Send().NoContent()
+			h.dead(a.Access)
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant)
+			h.live(b.Access, h.f.UserID)
+			list, _ := h.req("GET", h.auth("/sessions")).Bearer(b.Access).Send().Want(200).Object("sessions")["sessions"].([]any)
+			h.check(len(list) == 1, "sessions lists %d, want 1", len(list))
+		}},
+		{name: "sessions/revoke_current_session", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("DELETE", h.auth("/sessions/"+a.SessionID)).Bearer(a.Access).Send().NoContent()
+			h.dead(a.Access)
+		}},
+		{name: "sessions/revoke_foreign_or_unknown_404", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			foreign := h.req("DELETE", h.auth("/sessions/"+adm.SessionID)).Bearer(u.Access).Send().Err(core.ErrNotFound)
+			h.live(adm.Access, h.f.AdminID)
+			h.refresh(adm.Refresh).Tokens()
+			unknown := h.req("DELETE", h.auth("/sessions/no-such-session")).Bearer(u.Access).Send().Err(core.ErrNotFound)
+			sameAnswer(foreign, unknown)
+		}},
+		{name: "sessions/revoke_others", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			b := h.login(authtest.UserEmail)
+			c := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			h.req("DELETE", h.auth("/sessions")).Bearer(c.Access).Send().NoContent()
+			h.dead(a.Access)
+			h.dead(b.Access)
+			h.live(c.Access, h.f.UserID)
+			h.live(adm.Access, h.f.AdminID)
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant)
+			list, _ := h.req("GET", h.auth("/sessions")).Bearer(c.Access).Send().Want(200).Object("sessions")["sessions"].([]any)
+			h.check(len(list) == 1, "sessions lists %d, want 1", len(list))
+			h.refresh(c.Refresh).Tokens()
+		}},
+	}
+}
+
+var privateJWKMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+func (h *harness) checkJWKS(alg, kty string) {
+	h.t.Helper()
+	res := h.req("GET", "/.well-known/jwks.json").Send().Want(200)
+	h.check(res.Header.Get("Content-Type") == "application/json", "Content-Type = %q", res.Header.Get("Content-Type"))
+	keys, ok := res.Object("keys")["keys"].([]any)
+	h.check(ok && len(keys) >= 1, "keys is not a non-empty list")
+	found := false
+	for _, k := range keys {
+		m, _ := k.(map[string]any)
+		h.check(m["use"] == "sig", "use = %v, want sig", m["use"])
+		kid, _ := m["kid"].(string)
+		h.check(kid != "" && m["alg"] != nil && m["kty"] != nil, "a key lacks kid, alg or kty: %v", m)
+		for _, p := range privateJWKMembers {
+			h.check(m[p] == nil, "a key carries the private member %q", p)
+		}
+		if kid == h.svc.Keys().SigningKey().ID() {
+			found = true
+			h.check(m["alg"] == alg && m["kty"] == kty, "alg/kty = %v/%v, want %s/%s", m["alg"], m["kty"], alg, kty)
+		}
+	}
+	h.check(found, "the signing key is not in the JWKS")
+	tk := h.login(authtest.UserEmail)
+	hdr := jwtPart(h, tk.Access, 0)
+	h.check(hdr["alg"] == alg && hdr["kid"] == h.svc.Keys().SigningKey().ID(), "token header %v", hdr)
+	h.live(tk.Access, h.f.UserID)
+}
+
+func jwksCases() []testCase {
+	return []testCase{
+		{name: "jwks/eddsa", run: func(h *harness) { h.checkJWKS(core.AlgEdDSA, "OKP") }},
+		{name: "jwks/es256", alg: core.AlgES256, run: func(h *harness) { h.checkJWKS(core.AlgES256, "EC") }},
+		{name: "jwks/rs256", alg: core.AlgRS256, run: func(h *harness) { h.checkJWKS(core.AlgRS256, "RSA") }},
+		{name: "jwks/hs256_404", alg: core.AlgHS256, run: func(h *harness) {
+			h.req("GET", "/.well-known/jwks.json").Send().Err(core.ErrNotFound)
+			tk := h.login(authtest.UserEmail)
+			h.check(jwtPart(h, tk.Access, 0)["alg"] == core.AlgHS256, "token alg is not HS256")
+			h.live(tk.Access, h.f.UserID)
+		}},
+	}
+}
+
+// guardedRoutes are every route behind a guard (demo and contract).
+func guardedRoutes(h *harness) [][2]string {
+	return [][2]string{
+		{"GET", "/api/profile"}, {"GET", "/api/admin/stats"}, {"GET", "/api/reports"}, {"DELETE", "/api/reports/1"},
+		{"GET", h.auth("/me")}, {"GET", h.auth("/sessions")}, {"DELETE", h.auth("/sessions")}, {"DELETE", h.auth("/sessions/x")},
+	}
+}
+
+func tamper(h *harness, tok string, part int, edit func([]byte) []byte) string {
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[part])
+	h.check(err == nil, "decode: %v", err)
+	parts[part] = base64.RawURLEncoding.EncodeToString(edit(raw))
+	return strings.Join(parts, ".")
+}
+
+func guardCases() []testCase {
+	return []testCase{
+		{name: "guard/no_credential_401_every_route", run: func(h *harness) {
+			for _, rt := range guardedRoutes(h) {
+				h.req(rt[0], rt[1]).Send().Err(core.ErrNoCredential)
+			}
+		}},
+		{name: "guard/demo_routes", run: func(h *harness) {
+			h.req("GET", "/healthz").Send().JSONBody(HealthJSON)
+			h.req("GET", "/healthz").Bearer("garbage").Send().JSONBody(HealthJSON)
+			u := h.login(authtest.UserEmail)
+			h.profile(u.Access).JSONBody(string(ProfileBody(&core.Principal{Subject: h.f.UserID, Roles: []string{"user"}})))
+			h.check(string(OptionalBody(nil)) == `{"sub":""}`, "OptionalBody(nil) = %s", OptionalBody(nil))
+			h.req("GET", "/api/optional").Send().JSONBody(`{"sub":""}`)
+		}},
+		{name: "guard/other_scheme_is_no_credential", run: func(h *harness) {
+			for _, v := range []string{"Basic dXNlcjpwYXNz", "Token abc", "Bearerabc", "Digest username=x"} {
+				h.req("GET", "/api/profile").H("Authorization", v).Send().Err(core.ErrNoCredential)
+			}
+		}},
+		{name: "guard/malformed_bearer_401", run: func(h *harness) {
+			for _, v := range []string{"Bearer", "Bearer a b", "Bearer !!!", "Bearer a,b", `Bearer "abc"`} {
+				h.req("GET", "/api/profile").H("Authorization", v).Send().Err(core.ErrInvalidToken)
+			}
+		}},
+		{name: "guard/invalid_token_401", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			escalated := tamper(h, a.Access, 1, func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(h.f.UserID), []byte(h.f.AdminID)) })
+			sig := []byte(strings.Split(a.Access, ".")[2])
+			if sig[10] == 'A' {
+				sig[10] = 'B'
+			} else {
+				sig[10] = 'A'
+			}
+			parts := strings.Split(a.Access, ".")
+			badSig := parts[0] + "." + parts[1] + "." + string(sig)
+			none := tamper(h, a.Access, 0, func([]byte) []byte { return []byte(`{"alg":"none","typ":"at+jwt"}`) })
+			none = none[:strings.LastIndexByte(none, '.')+1]
+			other := authtest.New(h.t, authtest.Options{})
+			ot, err := other.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+			h.check(err == nil, "login on the other fixture: %v", err)
+			h.secret(ot.AccessToken, "access")
+			for _, bad := range []string{"abc", "abc.def.ghi", escalated, badSig, none, ot.AccessToken, a.Access + "x", strings.Repeat("a", 9000)} {
+				h.profile(bad).Err(core.ErrInvalidToken)
+			}
+			h.live(a.Access, h.f.UserID)
+		}},
+		{name: "guard/expiry_with_leeway", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			cfg := h.svc.Config()
+			h.check(cfg.Leeway == 5*time.Second, "default leeway = %s, want 5s", cfg.Leeway)
+			h.f.Clock.Advance(cfg.AccessTTL + cfg.Leeway - time.Second)
+			h.live(a.Access, h.f.UserID)
+			h.f.Clock.Advance(2 * time.Second)
+			h.dead(a.Access)
+			h.req("GET", h.auth("/me")).Bearer(a.Access).Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/scheme_case_insensitive", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			for _, s := range []string{"Bearer", "bearer", "BEARER", "BeArEr"} {
+				h.req("GET", "/api/profile").H("Authorization", s+" "+a.Access).Send().Want(200)
+			}
+		}},
+		{name: "guard/query_string_token_ignored", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("GET", "/api/profile?access_token="+a.Access).Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile?token="+a.Access+"&bearer="+a.Access).Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/optional?access_token="+a.Access).Send().JSONBody(string(OptionalBody(nil)))
+		}},
+		{name: "guard/two_authorization_headers_400", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("GET", "/api/profile").Bearer(a.Access).Bearer(a.Access).Send().Err(core.ErrInvalidRequest)
+			h.req("GET", "/api/profile").Bearer(a.Access).H("Authorization", "Basic dXNlcjpwYXNz").Send().Err(core.ErrInvalidRequest)
+			h.req("GET", "/api/optional").Bearer(a.Access).Bearer(a.Access).Send().Err(core.ErrInvalidRequest)
+			h.req("GET", h.auth("/me")).Bearer(a.Access).Bearer(a.Access).Send().Err(core.ErrInvalidRequest)
+		}},
+		{name: "guard/refresh_token_as_bearer_401", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.profile(a.Refresh).Err(core.ErrInvalidToken)
+			h.req("GET", "/api/optional").Bearer(a.Refresh).Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/refresh_cookie_never_a_credential", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).CookieMode().Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).Bearer(a.Access).Send().Want(200)
+			h.req("GET", "/api/optional").Cookie(core.RefreshCookieName, a.Cookie.Value).Send().JSONBody(string(OptionalBody(nil)))
+		}},
+		{name: "guard/access_cookie(configured ag_access)", config: func(c *core.Config) { c.Cookie.AccessCookie = "ag_access" }, run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			h.req("GET", "/api/profile").Cookie("ag_access", a.Access).Send().Want(200)
+			h.req("GET", "/api/profile").Cookie("ag_access", a.Access).Bearer(a.Access).Send().Err(core.ErrInvalidRequest)
+			h.req("GET", "/api/profile").H("Cookie", "ag_access="+a.Access+"; ag_access="+a.Access).Send().Err(core.ErrInvalidRequest)
+			h.req("GET", "/api/profile").Cookie("ag_access", "garbage").Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/role_403", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			h.req("GET", "/api/admin/stats").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("GET", "/api/admin/stats").Bearer(adm.Access).Send().JSONBody(AdminStatsJSON)
+			h.req("GET", "/api/admin/stats").Bearer("garbage").Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/permission", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			h.req("GET", "/api/reports").Bearer(u.Access).Send().JSONBody(ReportsJSON)
+			h.req("GET", "/api/reports").Bearer(adm.Access).Send().JSONBody(ReportsJSON)
+			h.req("DELETE", "/api/reports/7").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			res := h.req("DELETE", "/api/reports/7").Bearer(adm.Access).Send().Want(204)
+			h.check(len(res.Body) == 0, "204 with a body")
+			h.req("GET", "/api/reports").Bearer("garbage").Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/optional", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			h.req("GET", "/api/optional").Send().JSONBody(`{"sub":""}`)
+			h.req("GET", "/api/optional").H("Authorization", "Basic dXNlcjpwYXNz").Send().JSONBody(`{"sub":""}`)
+			h.req("GET", "/api/optional").Bearer(u.Access).Send().JSONBody(string(OptionalBody(&core.Principal{Subject: h.f.UserID})))
+			h.req("GET", "/api/optional").Bearer("garbage").Send().Err(core.ErrInvalidToken)
+			h.logout(u.Refresh).NoContent()
+			h.req("GET", "/api/optional").Bearer(u.Access).Send().Err(core.ErrInvalidToken)
+		}},
+		{name: "guard/realm(configured example)", config: func(c *core.Config) { c.Realm = "example" }, run: func(h *harness) {
+			h.req("GET", "/api/profile").Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile").Bearer("garbage").Send().Err(core.ErrInvalidToken)
+			u := h.login(authtest.UserEmail)
+			res := h.req("GET", "/api/admin/stats").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			h.check(res.Header.Get("WWW-Authenticate") == `Bearer realm="example", error="insufficient_scope"`, "WWW-Authenticate = %q", res.Header.Get("WWW-Authenticate"))
+		}},
+		{name: "guard/authorizer_down_503(configured failing authorizer)", config: func(c *core.Config) { c.Authorizer = failingAuthorizer{} }, run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			h.req("GET", "/api/reports").Bearer(u.Access).Send().Err(core.ErrUnavailable)
+			h.req("DELETE", "/api/reports/1").Bearer(u.Access).Send().Err(core.ErrUnavailable)
+			h.live(u.Access, h.f.UserID)
+		}},
+	}
+}
+
+func cookieCases() []testCase {
+	return []testCase{
+		{name: "cookie/login_sets_refresh_cookie", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.check(a.Cookie.MaxAge == 1209600 && a.RefreshExpiresIn == 1209600, "Max-Age = %d, refreshExpiresIn = %d", a.Cookie.MaxAge, a.RefreshExpiresIn)
+			h.live(a.Access, h.f.UserID)
+		}},
+		{name: "cookie/refresh_rotates_cookie", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.f.Clock.Advance(time.Minute)
+			b := h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+			h.check(b.Cookie.Value != a.Cookie.Value, "cookie not rotated")
+			h.check(b.SessionID == a.SessionID, "sessionId changed")
+			h.check(b.Cookie.MaxAge == int(b.RefreshExpiresIn), "Max-Age %d != refreshExpiresIn %d", b.Cookie.MaxAge, b.RefreshExpiresIn)
+			r := h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+			h.check(r.Cookie.Value == b.Cookie.Value, "a grace replay must return the same successor cookie")
+			c := h.cookieRefresh(b.Cookie.Value).Send().CookieTokens()
+			h.live(c.Access, h.f.UserID)
+			// cookie and JSON transport share sessions: a JSON login's token works in the cookie
+			j := h.login(authtest.UserEmail)
+			h.cookieRefresh(j.Refresh).Send().CookieTokens()
+		}},
+		{name: "cookie/not_used_without_transport_header_400", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.req("POST", h.auth("/refresh")).Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.req("POST", h.auth("/logout")).Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest)
+			h.live(a.Access, h.f.UserID)
+			h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+		}},
+		{name: "cookie/cross_site_400", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.cookieRefresh(a.Cookie.Value).H("Sec-Fetch-Site", "cross-site").Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.cookieLogout(a.Cookie.Value).H("Sec-Fetch-Site", "cross-site").Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.loginReq(authtest.UserEmail).CookieMode().H("Sec-Fetch-Site", "cross-site").Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.live(a.Access, h.f.UserID)
+			b := h.cookieRefresh(a.Cookie.Value).H("Sec-Fetch-Site", "same-origin").Send().CookieTokens()
+			h.cookieRefresh(b.Cookie.Value).H("Sec-Fetch-Site", "same-site").Send().CookieTokens()
+		}},
+		{name: "cookie/origin_checked", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			for _, o := range []string{evilOrigin, "null", "http://auth.example.test", "https://auth.example.test.evil.example"} {
+				h.cookieRefresh(a.Cookie.Value).H("Origin", o).Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			}
+			h.cookieLogout(a.Cookie.Value).H("Origin", evilOrigin).Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.loginReq(authtest.UserEmail).CookieMode().H("Origin", evilOrigin).Send().Err(core.ErrInvalidRequest)
+			h.live(a.Access, h.f.UserID)
+			h.cookieRefresh(a.Cookie.Value).H("Origin", authtest.Origin).Send().CookieTokens()
+			h.loginReq(authtest.UserEmail).CookieMode().H("Origin", authtest.Origin).Send().CookieTokens()
+		}},
+		{name: "cookie/allowed_origins(configured)", config: func(c *core.Config) { c.Cookie.AllowedOrigins = []string{"https://app.example.test"} }, run: func(h *harness) {
+			h.loginReq(authtest.UserEmail).CookieMode().H("Origin", "https://app.example.test").Send().CookieTokens()
+			h.loginReq(authtest.UserEmail).CookieMode().H("Origin", authtest.Origin).Send().Err(core.ErrInvalidRequest)
+		}},
+		{name: "cookie/failed_refresh_clears_cookie", run: func(h *harness) {
+			h.cookieRefresh("garbage").Send().Err(core.ErrInvalidGrant).RefreshCookie(0)
+			h.cookieRefresh(unknownRefresh).Send().Err(core.ErrInvalidGrant).RefreshCookie(0)
+			h.req("POST", h.auth("/refresh")).CookieMode().Send().Err(core.ErrInvalidRequest)
+			a := h.cookieLogin(authtest.UserEmail)
+			h.req("DELETE", h.auth("/sessions/"+a.SessionID)).Bearer(a.Access).Send().NoContent()
+			h.cookieRefresh(a.Cookie.Value).Send().Err(core.ErrInvalidGrant).RefreshCookie(0)
+		}},
+		{name: "cookie/logout_clears_cookie", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.cookieLogout(a.Cookie.Value).Send().NoContent().RefreshCookie(0)
+			h.dead(a.Access)
+			h.cookieRefresh(a.Cookie.Value).Send().Err(core.ErrInvalidGrant).RefreshCookie(0)
+			h.cookieLogout(a.Cookie.Value).Send().NoContent().RefreshCookie(0)
+			b := h.cookieLogin(authtest.UserEmail)
+			h.req("POST", h.auth("/logout")).CookieMode().Bearer(b.Access).Send().NoContent().RefreshCookie(0)
+			h.dead(b.Access)
+		}},
+		{name: "cookie/duplicate_refresh_cookie_400", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			v := core.RefreshCookieName + "=" + a.Cookie.Value
+			h.req("POST", h.auth("/refresh")).CookieMode().H("Cookie", v+"; "+v).Send().Err(core.ErrInvalidRequest)
+			h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+		}},
+		{name: "cookie/samesite_lax(configured)", config: func(c *core.Config) { c.Cookie.SameSite = "Lax" }, run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+		}},
+		{name: "cookie/mount_prefix(configured /v1/auth)", config: func(c *core.Config) { c.MountPrefix = "/v1/auth" }, run: func(h *harness) {
+			h.check(h.auth("/login") == "/v1/auth/login", "mount prefix not applied: %s", h.auth("/login"))
+			a := h.cookieLogin(authtest.UserEmail)
+			b := h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
+			h.req("GET", h.auth("/me")).Bearer(b.Access).Send().Want(200)
+			h.req("GET", h.auth("/sessions")).Bearer(b.Access).Send().Want(200)
+			h.cookieLogout(b.Cookie.Value).Send().NoContent().RefreshCookie(0)
+			h.dead(b.Access)
+		}},
+	}
+}
+
+func outageCases() []testCase {
+	return []testCase{
+		{name: "outage/store_down_503_nobody_logged_out(configured staleness 1m)", faults: true,
+			config: func(c *core.Config) { c.RevocationMaxStaleness = time.Minute }, run: func(h *harness) {
+				a := h.login(authtest.UserEmail)
+				b := h.cookieLogin(authtest.UserEmail)
+				h.faults.Fail("*")
+				h.loginReq(authtest.UserEmail).Send().Err(core.ErrUnavailable)
+				h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrUnavailable)
+				h.refresh(a.Refresh).Err(core.ErrUnavailable)
+				h.cookieRefresh(b.Cookie.Value).Send().Err(core.ErrUnavailable).NoSetCookie()
+				h.logout(a.Refresh).Err(core.ErrUnavailable)
+				h.req("POST", h.auth("/logout")).Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.cookieLogout(b.Cookie.Value).Send().Err(core.ErrUnavailable).NoSetCookie()
+				h.req("GET", h.auth("/sessions")).Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.req("DELETE", h.auth("/sessions/"+b.SessionID)).Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.req("DELETE", h.auth("/sessions")).Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				// live sessions need no store round trip
+				h.live(a.Access, h.f.UserID)
+				h.faults.Heal()
+				h.live(a.Access, h.f.UserID)
+				h.live(b.Access, h.f.UserID)
+				a2 := h.refresh(a.Refresh).Tokens()
+				h.cookieRefresh(b.Cookie.Value).Send().CookieTokens()
+				h.logout(a2.Refresh).NoContent()
+				h.dead(a2.Access)
+			}},
+		{name: "outage/session_write_fails_503", faults: true, run: func(h *harness) {
+			h.faults.Fail("CreateSession")
+			h.loginReq(authtest.UserEmail).Send().Err(core.ErrUnavailable)
+			h.faults.Heal()
+			a := h.login(authtest.UserEmail)
+			h.faults.Fail("Rotate")
+			h.refresh(a.Refresh).Err(core.ErrUnavailable)
+			h.faults.Fail("RevokeSession")
+			h.logout(a.Refresh).Err(core.ErrUnavailable)
+			h.faults.Heal()
+			h.live(a.Access, h.f.UserID)
+			h.refresh(a.Refresh).Tokens()
+		}},
+		{name: "outage/throttle_store_down_503", faults: true, run: func(h *harness) {
+			h.faults.Fail("Peek")
+			h.loginReq(authtest.UserEmail).Send().Err(core.ErrUnavailable)
+			h.faults.Heal()
+			h.faults.Fail("Hit")
+			h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrUnavailable)
+			h.faults.Heal()
+			h.login(authtest.UserEmail)
+		}},
+		{name: "outage/stale_revocation_feed_503_then_recovers(configured poll 5ms, staleness 50ms)", faults: true, realTime: true,
+			config: func(c *core.Config) {
+				c.RevocationPollInterval, c.RevocationMaxStaleness = 5*time.Millisecond, 50*time.Millisecond
+			}, run: func(h *harness) {
+				a := h.login(authtest.UserEmail)
+				h.live(a.Access, h.f.UserID)
+				h.faults.Fail("Revocations")
+				h.eventually(func() *response { return h.profile(a.Access) }, 503, 200)
+				h.profile(a.Access).Err(core.ErrUnavailable)
+				h.req("GET", h.auth("/me")).Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.req("GET", "/api/optional").Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.req("GET", "/api/admin/stats").Bearer(a.Access).Send().Err(core.ErrUnavailable)
+				h.req("GET", "/api/optional").Send().JSONBody(`{"sub":""}`)
+				h.faults.Heal()
+				h.eventually(func() *response { return h.profile(a.Access) }, 200, 503)
+				h.live(a.Access, h.f.UserID)
+				h.refresh(a.Refresh).Tokens()
+			}},
+	}
+}
+
+// eventually repeats send until it answers want (within 10 s), failing on
+// any status outside want and allowed.
+func (h *harness) eventually(send func() *response, want int, allowed ...int) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := send()
+		if r.Status == want {
+			return
+		}
+		if !slices.Contains(allowed, r.Status) {
+			r.fatalf("want %d (or meanwhile %v)", want, allowed)
+		}
+		if time.Now().After(deadline) {
+			r.fatalf("still not %d after 10s", want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func logCases() []testCase {
+	return []testCase{
+		{name: "logs/no_secrets_in_full_flow", run: func(h *harness) {
+			h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
+			h.loginAttempt(ghostEmail, wrongPassword2).Err(core.ErrInvalidGrant)
+			a := h.login(authtest.UserEmail)
+			b := h.refresh(a.Refresh).Tokens()
+			h.refresh(a.Refresh).Tokens()
+			h.profile(b.Access).Want(200)
+			h.profile(b.Access + "x").Err(core.ErrInvalidToken)
+			h.req("GET", "/api/admin/stats").Bearer(b.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("DELETE", "/api/reports/1").Bearer(b.Access).Send().Err(core.ErrInsufficientScope)
+			h.f.Clock.Advance(time.Minute)
+			h.refresh(a.Refresh).Err(core.ErrInvalidGrant) // reuse: revokes
+			c := h.cookieLogin(authtest.UserEmail)
+			d := h.cookieRefresh(c.Cookie.Value).Send().CookieTokens()
+			h.cookieRefresh("garbage").Send().Err(core.ErrInvalidGrant)
+			h.req("GET", h.auth("/sessions")).Bearer(d.Access).Send().Want(200)
+			h.cookieLogout(d.Cookie.Value).Send().NoContent()
+			e := h.login(authtest.AdminEmail)
+			h.req("POST", h.auth("/logout")).Bearer(e.Access).Send().NoContent()
+			logs := h.f.Logs.String()
+			h.check(strings.Count(logs, "\n") >= 10, "expected audit events in the log, got %d lines", strings.Count(logs, "\n"))
+			// checkLogs (run after every case) searches the log for every secret above.
+		}},
+	}
+}

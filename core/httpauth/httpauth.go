@@ -1,0 +1,288 @@
+// Package httpauth adapts authguard to net/http: guards (middleware) and the
+// prebuilt token endpoints for http.ServeMux and every router built on
+// http.Handler (chi included).
+//
+// The adapter is deliberately thin. The core (package core) decides every
+// HTTP detail of the wire contract (status, headers, body, cookies) as a
+// *core.Response; this package only reads the request for the core and
+// copies the answer onto the wire.
+//
+// Guards put the authenticated *core.Principal into the request context;
+// handlers read it back with PrincipalFrom.
+package httpauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/authguard/authguard/core"
+)
+
+// request is the core.HTTPRequest view of an *http.Request. It is one
+// pointer wide, so converting it to the interface does not allocate.
+type request struct{ r *http.Request }
+
+var _ core.HTTPRequest = request{}
+
+func (q request) Header(name string) string         { return q.r.Header.Get(name) }
+func (q request) HeaderValues(name string) []string { return q.r.Header.Values(name) }
+func (q request) CookieCount(name string) int       { return len(q.r.CookiesNamed(name)) }
+func (q request) RemoteAddr() string                { return q.r.RemoteAddr }
+func (q request) Cookie(name string) (string, bool) { return cookie(q.r, name) }
+
+func cookie(r *http.Request, name string) (string, bool) {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return c.Value, true
+}
+
+// Body reads at most limit+1 bytes of the body and reports an error wrapping
+// core.ErrBodyTooLarge when the body is longer than limit (or when an outer
+// http.MaxBytesReader already refused it).
+func (q request) Body(limit int64) ([]byte, error) {
+	r := q.r
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	if r.ContentLength > limit {
+		return nil, fmt.Errorf("%w: Content-Length %d exceeds %d", core.ErrBodyTooLarge, r.ContentLength, limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, fmt.Errorf("%w: %w", core.ErrBodyTooLarge, err)
+		}
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%w: body exceeds %d bytes", core.ErrBodyTooLarge, limit)
+	}
+	return b, nil
+}
+
+// Write copies a core response onto w: every header in order (added, not
+// set, so Set-Cookie may repeat), then the status, then the body.
+func Write(w http.ResponseWriter, resp *core.Response) {
+	h := w.Header()
+	for _, kv := range resp.Header {
+		h.Add(kv[0], kv[1])
+	}
+	w.WriteHeader(resp.Status)
+	if len(resp.Body) > 0 {
+		_, _ = w.Write(resp.Body)
+	}
+}
+
+// PrincipalFrom returns the principal a guard of this package (or of any
+// authguard adapter built on net/http) stored in ctx.
+func PrincipalFrom(ctx context.Context) (*core.Principal, bool) {
+	return core.PrincipalFromContext(ctx)
+}
+
+// authenticate returns the principal of r: the one an outer guard already
+// stored in the context, or a freshly authenticated one (then r2 carries it).
+// On failure it has written the answer and returns ok=false.
+func authenticate(svc *core.Service, w http.ResponseWriter, r *http.Request) (p *core.Principal, r2 *http.Request, ok bool) {
+	ctx := r.Context()
+	if p, ok := core.PrincipalFromContext(ctx); ok {
+		return p, r, true
+	}
+	p, resp := svc.Guard(ctx, request{r})
+	if resp != nil {
+		Write(w, resp)
+		return nil, nil, false
+	}
+	return p, r.WithContext(core.ContextWithPrincipal(ctx, p)), true
+}
+
+// Require is the guard of routes that need a valid access token
+// (Authorization: Bearer, or the access cookie when the service enables one;
+// never the query string). Without one it answers 401 with the contract's
+// WWW-Authenticate challenge; two credentials are 400 and an unreachable
+// revocation feed is 503. On success the principal is in the request context
+// (see PrincipalFrom). A principal already stored by an outer guard is reused.
+func Require(svc *core.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, r, ok := authenticate(svc, w, r); ok {
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
+// Optional is the guard of routes that serve anonymous callers too: without
+// a credential the request passes with no principal in its context; a
+// credential that is present but invalid is still refused (401), as are two
+// credentials (400).
+func Optional(svc *core.Service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			if _, ok := core.PrincipalFromContext(ctx); ok {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p, resp := svc.GuardOptional(ctx, request{r})
+			if resp != nil {
+				Write(w, resp)
+				return
+			}
+			if p != nil {
+				r = r.WithContext(core.ContextWithPrincipal(ctx, p))
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireRole is Require plus a role check: the principal must carry at
+// least one of roles, else 403 insufficient_scope. It reuses the principal of
+// an outer guard when there is one.
+func RequireRole(svc *core.Service, roles ...string) func(http.Handler) http.Handler {
+	roles = append([]string(nil), roles...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, r, ok := authenticate(svc, w, r)
+			if !ok {
+				return
+			}
+			if resp := svc.GuardRole(r.Context(), request{r}, p, roles...); resp != nil {
+				Write(w, resp)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequirePermission is Require plus a permission check through the service's
+// Authorizer: the principal must be allowed action on object, else 403
+// insufficient_scope; an Authorizer failure is 503 (fail closed). It reuses
+// the principal of an outer guard when there is one.
+func RequirePermission(svc *core.Service, object, action string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, r, ok := authenticate(svc, w, r)
+			if !ok {
+				return
+			}
+			if resp := svc.GuardPermission(r.Context(), request{r}, p, object, action); resp != nil {
+				Write(w, resp)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Authorize is RequirePermission with the object and action computed from
+// each request (for example from the matched route pattern and the method):
+// the building block of router-specific conveniences. When objectAction
+// reports ok=false (no object can be named, e.g. no route matched) the
+// request is refused with 403 insufficient_scope without asking the
+// Authorizer: it fails closed.
+func Authorize(svc *core.Service, objectAction func(*http.Request) (object, action string, ok bool)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, r, ok := authenticate(svc, w, r)
+			if !ok {
+				return
+			}
+			object, action, ok := objectAction(r)
+			if !ok {
+				Write(w, svc.ErrorResponse(errNoObject))
+				return
+			}
+			if resp := svc.GuardPermission(r.Context(), request{r}, p, object, action); resp != nil {
+				Write(w, resp)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+var errNoObject = &core.Error{Kind: core.ErrInsufficientScope, Reason: "no_authorization_object"}
+
+// Handler returns the handler of one endpoint of the contract. param, when
+// not nil, extracts the route's path parameter (the session id of
+// core.EndpointRevokeSession). Mount and the per-endpoint constructors below
+// are built on it; router adapters use it to mount svc.Routes() in their own
+// path syntax.
+func Handler(svc *core.Service, e core.Endpoint, param func(*http.Request) string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p string
+		if param != nil {
+			p = param(r)
+		}
+		Write(w, svc.Serve(r.Context(), e, request{r}, p))
+	})
+}
+
+// Login serves POST {prefix}/login: JSON {"email","password","device"} to a
+// token response (or, with X-Auth-Transport: cookie, the refresh token in
+// the refresh cookie).
+func Login(svc *core.Service) http.Handler { return Handler(svc, core.EndpointLogin, nil) }
+
+// Refresh serves POST {prefix}/refresh: rotates a refresh token taken from
+// the JSON body or, in cookie transport, from the refresh cookie.
+func Refresh(svc *core.Service) http.Handler { return Handler(svc, core.EndpointRefresh, nil) }
+
+// Logout serves POST {prefix}/logout: revokes the session named by a refresh
+// token (body or cookie) or, failing that, by the bearer access token. It
+// answers 204 even for unknown tokens.
+func Logout(svc *core.Service) http.Handler { return Handler(svc, core.EndpointLogout, nil) }
+
+// Me serves GET {prefix}/me: the caller's subject, roles, session id and
+// access-token expiry. It authenticates the request itself.
+func Me(svc *core.Service) http.Handler { return Handler(svc, core.EndpointMe, nil) }
+
+// Sessions serves GET {prefix}/sessions: the caller's active sessions, the
+// current one marked. It authenticates the request itself.
+func Sessions(svc *core.Service) http.Handler { return Handler(svc, core.EndpointSessions, nil) }
+
+// RevokeSession serves DELETE {prefix}/sessions/{id}: revokes one of the
+// caller's sessions (404 not_found for a session that is not the caller's).
+// idFromRequest extracts the id; nil means r.PathValue("id") (the Go 1.22
+// ServeMux pattern "DELETE /auth/sessions/{id}").
+func RevokeSession(svc *core.Service, idFromRequest func(*http.Request) string) http.Handler {
+	if idFromRequest == nil {
+		idFromRequest = func(r *http.Request) string { return r.PathValue("id") }
+	}
+	return Handler(svc, core.EndpointRevokeSession, idFromRequest)
+}
+
+// RevokeOtherSessions serves DELETE {prefix}/sessions: revokes every session
+// of the caller except the current one.
+func RevokeOtherSessions(svc *core.Service) http.Handler {
+	return Handler(svc, core.EndpointRevokeOtherSessions, nil)
+}
+
+// JWKS serves GET /.well-known/jwks.json: the public verification keys, or
+// 404 when only a symmetric key is configured.
+func JWKS(svc *core.Service) http.Handler { return Handler(svc, core.EndpointJWKS, nil) }
+
+// Mount registers every route of svc.Routes() on mux with Go 1.22 method
+// patterns ("POST /auth/login", "DELETE /auth/sessions/{id}", ...), under
+// the service's configured mount prefix, plus GET /.well-known/jwks.json.
+// Like http.ServeMux.Handle it panics if a pattern conflicts with one already
+// registered.
+func Mount(mux *http.ServeMux, svc *core.Service) {
+	for _, rt := range svc.Routes() {
+		pattern := rt.Method + " " + rt.Path
+		var param func(*http.Request) string
+		if rt.Param != "" {
+			name := rt.Param
+			pattern += "{" + name + "}"
+			param = func(r *http.Request) string { return r.PathValue(name) }
+		}
+		mux.Handle(pattern, Handler(svc, rt.Endpoint, param))
+	}
+}

@@ -1,0 +1,223 @@
+package httpauth_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/adaptertest"
+	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/httpauth"
+)
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", adaptertest.DemoContentType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// newServer is the conformance server: the token endpoints on a ServeMux
+// plus the demo routes of adaptertest.Factory.
+func newServer(svc *core.Service) http.Handler {
+	mux := http.NewServeMux()
+	httpauth.Mount(mux, svc)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(adaptertest.HealthJSON))
+	})
+	mux.Handle("GET /api/profile", httpauth.Require(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpauth.PrincipalFrom(r.Context())
+		writeJSON(w, 200, adaptertest.ProfileBody(p))
+	})))
+	mux.Handle("GET /api/optional", httpauth.Optional(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := httpauth.PrincipalFrom(r.Context())
+		writeJSON(w, 200, adaptertest.OptionalBody(p))
+	})))
+	mux.Handle("GET /api/admin/stats", httpauth.RequireRole(svc, "admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(adaptertest.AdminStatsJSON))
+	})))
+	mux.Handle("GET /api/reports", httpauth.RequirePermission(svc, "reports", "read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(adaptertest.ReportsJSON))
+	})))
+	mux.Handle("DELETE /api/reports/{id}", httpauth.RequirePermission(svc, "reports", "delete")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	return mux
+}
+
+func recorderDo(h http.Handler) adaptertest.Do {
+	return func(r *http.Request) (*http.Response, error) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Result(), nil
+	}
+}
+
+func factory(t *testing.T, svc *core.Service) adaptertest.Do { return recorderDo(newServer(svc)) }
+
+func TestConformance(t *testing.T) {
+	adaptertest.Run(t, factory)
+}
+
+var update = flag.Bool("update", false, "rewrite the golden recording of adaptertest")
+
+// TestGolden runs the deterministic cases through a real HTTP server and
+// client and compares the bytes on the wire with adaptertest's golden
+// recording, the reference every other adapter is compared with. With
+// -update it rewrites that recording instead.
+func TestGolden(t *testing.T) {
+	got := adaptertest.Record(t, func(t *testing.T, svc *core.Service) adaptertest.Do {
+		srv := httptest.NewServer(newServer(svc))
+		t.Cleanup(srv.Close)
+		client := srv.Client()
+		return func(r *http.Request) (*http.Response, error) {
+			r.RequestURI = ""
+			r.URL.Scheme, r.URL.Host = "http", strings.TrimPrefix(srv.URL, "http://")
+			return client.Do(r)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	if *update {
+		b, err := adaptertest.EncodeGolden(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("../adaptertest/testdata/golden.json", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if d := adaptertest.Diff(adaptertest.Golden(), got); d != "" {
+		t.Errorf("the wire differs from adaptertest's golden recording (rerun with -update after an intended change):\n%s", d)
+	}
+}
+
+func TestWriteKeepsHeaderOrderAndRepeats(t *testing.T) {
+	w := httptest.NewRecorder()
+	httpauth.Write(w, &core.Response{Status: 201, Header: [][2]string{
+		{"Set-Cookie", "a=1"}, {"Content-Type", "application/json"}, {"Set-Cookie", "b=2"},
+	}, Body: []byte(`{}`)})
+	res := w.Result()
+	if res.StatusCode != 201 || strings.Join(res.Header.Values("Set-Cookie"), ",") != "a=1,b=2" || w.Body.String() != `{}` {
+		t.Fatalf("got %d %v %q", res.StatusCode, res.Header, w.Body.String())
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	h := httpauth.Login(f.Service)
+	for _, tc := range []struct {
+		name   string
+		body   io.Reader
+		length int64
+		want   int
+	}{
+		{"declared too long", strings.NewReader("{}"), core.MaxBodyBytes + 1, 413},
+		// an unknown length (chunked) that turns out too long
+		{"chunked too long", io.MultiReader(strings.NewReader(`{"email":"`), strings.NewReader(strings.Repeat("a", core.MaxBodyBytes))), -1, 413},
+	} {
+		r := httptest.NewRequest("POST", "/auth/login", tc.body)
+		r.Header.Set("Content-Type", "application/json")
+		r.ContentLength = tc.length
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, w.Code, tc.want)
+		}
+	}
+	// An outer http.MaxBytesReader that refuses first is also a 413.
+	r := httptest.NewRequest("POST", "/auth/login", strings.NewReader(strings.Repeat(" ", 100)+"{}"))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	r.Body = http.MaxBytesReader(w, r.Body, 10)
+	h.ServeHTTP(w, r)
+	if w.Code != 413 {
+		t.Errorf("outer MaxBytesReader: status %d, want 413", w.Code)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+func TestBodyReadErrorIs400(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	r := httptest.NewRequest("POST", "/auth/login", errReader{})
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	httpauth.Login(f.Service).ServeHTTP(w, r)
+	if w.Code != 400 {
+		t.Fatalf("status %d, want 400", w.Code)
+	}
+}
+
+// TestNestedGuardsReusePrincipal: RequireRole and RequirePermission inside
+// Require reuse the outer principal (and still check the role/permission).
+func TestNestedGuardsReusePrincipal(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen *core.Principal
+	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen, _ = httpauth.PrincipalFrom(r.Context()) })
+	var outer *core.Principal
+	capture := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			outer, _ = httpauth.PrincipalFrom(r.Context())
+			next.ServeHTTP(w, r)
+		})
+	}
+	svc := f.Service
+	for _, tc := range []struct {
+		name  string
+		guard func(http.Handler) http.Handler
+		want  int
+	}{
+		{"role ok", httpauth.RequireRole(svc, "admin", "user"), 200},
+		{"role missing", httpauth.RequireRole(svc, "admin"), 403},
+		{"permission ok", httpauth.RequirePermission(svc, "reports", "read"), 200},
+		{"permission denied", httpauth.RequirePermission(svc, "reports", "delete"), 403},
+		{"optional", httpauth.Optional(svc), 200},
+		{"require", httpauth.Require(svc), 200},
+	} {
+		seen, outer = nil, nil
+		h := httpauth.Require(svc)(capture(tc.guard(inner)))
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, w.Code, tc.want)
+		}
+		if tc.want == 200 && (seen == nil || seen != outer) {
+			t.Errorf("%s: the inner guard did not reuse the outer principal", tc.name)
+		}
+	}
+}
+
+func TestRevokeSessionCustomID(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	a, _ := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	b, _ := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	h := httpauth.RevokeSession(f.Service, func(r *http.Request) string { return r.URL.Query().Get("sid") })
+	r := httptest.NewRequest("DELETE", "/x?sid="+a.SessionID, nil)
+	r.Header.Set("Authorization", "Bearer "+b.AccessToken)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 204 {
+		t.Fatalf("status %d, want 204", w.Code)
+	}
+	if _, err := f.Service.Authenticate(ctx, a.AccessToken); !errors.Is(err, core.ErrInvalidToken) {
+		t.Fatalf("revoked session still authenticates: %v", err)
+	}
+}

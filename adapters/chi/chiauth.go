@@ -13,6 +13,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -45,6 +46,13 @@ func RequireRole(svc *core.Service, roles ...string) func(http.Handler) http.Han
 // insufficient_scope when denied, 503 when the Authorizer fails.
 func RequirePermission(svc *core.Service, object, action string) func(http.Handler) http.Handler {
 	return httpauth.RequirePermission(svc, object, action)
+}
+
+// RequireRecentAuth is the step-up guard of sensitive operations: Require
+// plus a password login within maxAge, else 403 insufficient_scope (see
+// httpauth.RequireRecentAuth).
+func RequireRecentAuth(svc *core.Service, maxAge time.Duration) func(http.Handler) http.Handler {
+	return httpauth.RequireRecentAuth(svc, maxAge)
 }
 
 // AuthorizeRoute is Require plus a permission check whose object is the

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/authguard/authguard/core"
 )
@@ -174,6 +175,27 @@ func RequirePermission(svc *core.Service, object, action string) func(http.Handl
 				return
 			}
 			if resp := svc.GuardPermission(r.Context(), request{r}, p, object, action); resp != nil {
+				Write(w, resp)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireRecentAuth is the step-up guard of sensitive operations (changing
+// e-mail, password or MFA; deleting the account): Require plus a check that
+// the user logged in with a password within maxAge (the token's auth_time,
+// which refreshes never move), else 403 insufficient_scope. The client's
+// answer is a new login, not a refresh.
+func RequireRecentAuth(svc *core.Service, maxAge time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, r, ok := authenticate(svc, w, r)
+			if !ok {
+				return
+			}
+			if resp := svc.GuardRecentAuth(r.Context(), request{r}, p, maxAge); resp != nil {
 				Write(w, resp)
 				return
 			}

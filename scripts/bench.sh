@@ -37,7 +37,7 @@ echo
 echo "- $(go version)"
 echo "- $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)"
 echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-echo "- AUTHGUARD_BENCH_ROUNDS=$rounds go test -run '^\$' -bench '$bench' -benchmem -count $count -benchtime $benchtime"
+echo "- AUTHGUARD_BENCH_ROUNDS=$rounds${SCHEDSTAT:+ AUTHGUARD_BENCH_SCHEDSTAT=$SCHEDSTAT} go test -run '^\$' -bench '$bench' -benchmem -count $count -benchtime $benchtime"
 echo
 
 # Build the table tool first so its compilation does not overlap the run.

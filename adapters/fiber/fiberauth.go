@@ -1,0 +1,144 @@
+// Package fiberauth plugs authguard into a fiber server: route guards
+// (Require, Optional, RequireRole, RequirePermission, AuthorizeRoute), the
+// prebuilt token endpoints (Login, Refresh, Logout, Me, Sessions,
+// RevokeSession, RevokeOtherSessions, JWKS) and Mount, which registers all of
+// them at once.
+//
+// The adapter calls the core directly on fasthttp's request, without a
+// net/http bridge. fasthttp reuses its buffers once a handler returns, so
+// every string the adapter hands to the core is a copy; the core's answer is
+// written as raw header lines, so a fiber server answers with the same bytes
+// as the chi and gin adapters.
+package fiberauth
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/authguard/authguard/core"
+	"github.com/gofiber/fiber/v2"
+)
+
+// principalKey is the c.Locals key of the authenticated principal.
+type principalKey struct{}
+
+// PrincipalFrom returns the principal a guard authenticated for this
+// request. It looks in c.Locals first, then in the user context (where the
+// guards also store it for code that only gets c.UserContext()).
+func PrincipalFrom(c *fiber.Ctx) (*core.Principal, bool) {
+	if p, ok := c.Locals(principalKey{}).(*core.Principal); ok && p != nil {
+		return p, true
+	}
+	return core.PrincipalFromContext(c.UserContext())
+}
+
+// setPrincipal stores p in c.Locals and in the user context.
+func setPrincipal(c *fiber.Ctx, p *core.Principal) {
+	c.Locals(principalKey{}, p)
+	c.SetUserContext(core.ContextWithPrincipal(c.UserContext(), p))
+}
+
+// request is the core's read-only view of a fasthttp request. Every string
+// and byte slice it returns is a copy: fasthttp's buffers (and the unsafe
+// strings fiber builds on them) are reused by later requests.
+type request struct{ c *fiber.Ctx }
+
+var _ core.HTTPRequest = request{}
+
+func (q request) Header(name string) string {
+	return string(q.c.Request().Header.Peek(name))
+}
+
+func (q request) HeaderValues(name string) []string {
+	raw := q.c.Request().Header.PeekAll(name)
+	if len(raw) == 0 {
+		return nil
+	}
+	out := make([]string, len(raw))
+	for i, v := range raw {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// cookies parses the request's cookies named name with net/http's parser, so
+// that exactly the cookies a net/http server (chi) accepts are seen, with the
+// same unquoting and the same treatment of malformed pairs.
+func (q request) cookies(name string) []*http.Cookie {
+	lines := q.HeaderValues("Cookie")
+	if len(lines) == 0 {
+		return nil
+	}
+	r := http.Request{Header: http.Header{"Cookie": lines}}
+	return r.CookiesNamed(name)
+}
+
+func (q request) Cookie(name string) (string, bool) {
+	cs := q.cookies(name)
+	if len(cs) == 0 {
+		return "", false
+	}
+	return cs[0].Value, true
+}
+
+func (q request) CookieCount(name string) int { return len(q.cookies(name)) }
+
+func (q request) RemoteAddr() string {
+	if a := q.c.Context().RemoteAddr(); a != nil {
+		return a.String()
+	}
+	return ""
+}
+
+// Body returns a copy of the raw request body, at most limit bytes; a longer
+// body is an error wrapping core.ErrBodyTooLarge. The body is not decoded by
+// Content-Encoding (c.Body() would inflate gzip or brotli without a bound, and
+// a net/http server does not decode request bodies either). With fiber's
+// StreamRequestBody the stream is read up to the limit only.
+func (q request) Body(limit int64) ([]byte, error) {
+	req := q.c.Request()
+	if int64(req.Header.ContentLength()) > limit {
+		return nil, tooLarge(limit)
+	}
+	if req.IsBodyStream() {
+		b, err := io.ReadAll(io.LimitReader(req.BodyStream(), limit+1))
+		if err != nil {
+			return nil, fmt.Errorf("fiberauth: read request body: %w", err)
+		}
+		if int64(len(b)) > limit {
+			return nil, tooLarge(limit)
+		}
+		return b, nil
+	}
+	b := req.Body()
+	if int64(len(b)) > limit {
+		return nil, tooLarge(limit)
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return bytes.Clone(b), nil
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("fiberauth: request body over %d bytes: %w", limit, core.ErrBodyTooLarge)
+}
+
+// write copies a core response onto the wire: the status, every header
+// added in order as a raw line (Set-Cookie values pass through fasthttp's
+// Add untouched, never through its cookie API, which would re-render
+// them), then the body. fasthttp copies the header values it is given.
+func write(c *fiber.Ctx, resp *core.Response) error {
+	c.Status(resp.Status)
+	h := &c.Response().Header
+	for _, kv := range resp.Header {
+		h.Add(kv[0], kv[1])
+	}
+	if len(resp.Body) == 0 {
+		c.Response().ResetBody()
+		return nil
+	}
+	return c.Send(resp.Body)
+}

@@ -1,0 +1,73 @@
+package fiberauth
+
+import (
+	"strings"
+
+	"github.com/authguard/authguard/core"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Mount registers every endpoint of the wire contract on r, in fiber's
+// syntax, under the service's configured mount prefix (default /auth), plus
+// GET /.well-known/jwks.json:
+//
+//	POST   /auth/login, /auth/refresh, /auth/logout
+//	GET    /auth/me, /auth/sessions
+//	DELETE /auth/sessions, /auth/sessions/:id
+//
+// Call it on the app (not on a group with a prefix), so the paths and the
+// refresh cookie's Path agree with the configuration; to serve the endpoints
+// elsewhere, set core.Config.MountPrefix ("/v1/auth").
+func Mount(r fiber.Router, svc *core.Service) {
+	for _, rt := range svc.Routes() {
+		path := rt.Path
+		if rt.Param != "" {
+			path += ":" + rt.Param
+		}
+		r.Add(rt.Method, path, endpoint(svc, rt.Endpoint, rt.Param))
+	}
+}
+
+// endpoint serves one endpoint of the contract; param names the path
+// parameter handed to the core ("" for none).
+func endpoint(svc *core.Service, e core.Endpoint, param string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var arg string
+		if param != "" {
+			// c.Params aliases the request buffer unless the app is Immutable.
+			arg = strings.Clone(c.Params(param))
+		}
+		return write(c, svc.Serve(c.UserContext(), e, request{c}, arg))
+	}
+}
+
+// Login serves POST {prefix}/login: e-mail and password in, token response out.
+func Login(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointLogin, "") }
+
+// Refresh serves POST {prefix}/refresh: rotates the refresh token.
+func Refresh(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointRefresh, "") }
+
+// Logout serves POST {prefix}/logout: ends the session (idempotent, 204).
+func Logout(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointLogout, "") }
+
+// Me serves GET {prefix}/me: the caller's subject, roles, session and expiry.
+func Me(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointMe, "") }
+
+// Sessions serves GET {prefix}/sessions: the caller's sessions.
+func Sessions(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointSessions, "") }
+
+// RevokeSession serves DELETE {prefix}/sessions/:id; the route must name its
+// parameter "id".
+func RevokeSession(svc *core.Service) fiber.Handler {
+	return endpoint(svc, core.EndpointRevokeSession, "id")
+}
+
+// RevokeOtherSessions serves DELETE {prefix}/sessions: revokes every session
+// of the caller except the current one.
+func RevokeOtherSessions(svc *core.Service) fiber.Handler {
+	return endpoint(svc, core.EndpointRevokeOtherSessions, "")
+}
+
+// JWKS serves GET /.well-known/jwks.json: the public verification keys (404
+// when only a symmetric key is configured).
+func JWKS(svc *core.Service) fiber.Handler { return endpoint(svc, core.EndpointJWKS, "") }

@@ -1,0 +1,119 @@
+// Package ginauth plugs authguard into a gin server: route guards
+// (Require, Optional, RequireRole, RequirePermission, AuthorizeRoute), the
+// prebuilt token endpoints (Login, Refresh, Logout, Me, Sessions,
+// RevokeSession, RevokeOtherSessions, JWKS) and Mount, which registers all of
+// them at once.
+//
+// Every HTTP decision (status, error code, WWW-Authenticate, JSON body,
+// cookies) is taken by the core; this package only reads the request and
+// copies the core's answer onto the wire, so a gin server answers with the
+// same bytes as the chi and fiber adapters.
+package ginauth
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/authguard/authguard/core"
+	"github.com/gin-gonic/gin"
+)
+
+// principalKey is the gin context key of the authenticated principal.
+type principalKey struct{}
+
+// PrincipalFrom returns the principal a guard authenticated for this
+// request. It looks in the gin context first, then in the request's
+// context (where the guards also store it, and where a net/http middleware
+// wrapped around gin may have put it).
+func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
+	if v, ok := c.Get(principalKey{}); ok {
+		if p, ok := v.(*core.Principal); ok && p != nil {
+			return p, true
+		}
+	}
+	if c.Request == nil {
+		return nil, false
+	}
+	return core.PrincipalFromContext(c.Request.Context())
+}
+
+// setPrincipal stores p in the gin context and on the request's context, so
+// that plain net/http helpers further down the chain see it through
+// core.PrincipalFromContext.
+func setPrincipal(c *gin.Context, p *core.Principal) {
+	c.Set(principalKey{}, p)
+	c.Request = c.Request.WithContext(core.ContextWithPrincipal(c.Request.Context(), p))
+}
+
+// request is the core's read-only view of a net/http request. A struct of
+// one pointer is stored in an interface without an allocation.
+type request struct{ r *http.Request }
+
+var _ core.HTTPRequest = request{}
+
+func (q request) Header(name string) string         { return q.r.Header.Get(name) }
+func (q request) HeaderValues(name string) []string { return q.r.Header.Values(name) }
+func (q request) RemoteAddr() string                { return q.r.RemoteAddr }
+
+func (q request) Cookie(name string) (string, bool) {
+	ck, err := q.r.Cookie(name)
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
+func (q request) CookieCount(name string) int { return len(q.r.CookiesNamed(name)) }
+
+// Body reads at most limit bytes of the request body. A longer body (by its
+// declared length or by what is read) is an error wrapping
+// core.ErrBodyTooLarge, as is an http.MaxBytesReader limit set upstream.
+func (q request) Body(limit int64) ([]byte, error) {
+	body := q.r.Body
+	if body == nil || body == http.NoBody {
+		return nil, nil
+	}
+	if q.r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, tooLarge(mbe.Limit)
+		}
+		return nil, fmt.Errorf("ginauth: read request body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, tooLarge(limit)
+	}
+	return b, nil
+}
+
+func tooLarge(limit int64) error {
+	return fmt.Errorf("ginauth: request body over %d bytes: %w", limit, core.ErrBodyTooLarge)
+}
+
+// write copies a core response onto the wire: every header added in order
+// (Set-Cookie may repeat), then the status, then the body. Nothing is added:
+// gin's renderers (which append "; charset=utf-8") are not used.
+func write(c *gin.Context, resp *core.Response) {
+	h := c.Writer.Header()
+	for _, kv := range resp.Header {
+		h.Add(kv[0], kv[1])
+	}
+	c.Writer.WriteHeader(resp.Status)
+	if len(resp.Body) == 0 {
+		c.Writer.WriteHeaderNow()
+		return
+	}
+	_, _ = c.Writer.Write(resp.Body)
+}
+
+// abort writes resp and stops the handler chain.
+func abort(c *gin.Context, resp *core.Response) {
+	c.Abort()
+	write(c, resp)
+}

@@ -1,0 +1,140 @@
+package ginauth
+
+import (
+	"time"
+
+	"github.com/authguard/authguard/core"
+	"github.com/gin-gonic/gin"
+)
+
+// Require authenticates the request with its access token (Authorization:
+// Bearer, or the access cookie when the service enables one). Without a
+// valid credential it aborts with 401 (400 for two credentials, 503 when the
+// session store cannot be trusted); otherwise the principal is available to
+// later handlers through PrincipalFrom and core.PrincipalFromContext. A
+// principal already stored by an outer guard is reused.
+func Require(svc *core.Service) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		principal(c, svc, request{c.Request})
+	}
+}
+
+// Optional lets anonymous requests through without a principal and
+// authenticates the others: a credential that is present but invalid is
+// refused exactly as by Require. A principal already stored by an outer
+// guard is reused.
+func Optional(svc *core.Service) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, ok := PrincipalFrom(c); ok {
+			return
+		}
+		p, resp := svc.GuardOptional(c.Request.Context(), request{c.Request})
+		if resp != nil {
+			abort(c, resp)
+			return
+		}
+		if p != nil {
+			setPrincipal(c, p)
+		}
+	}
+}
+
+// RequireRole lets the request through when the principal has at least one
+// of roles, and aborts with 403 insufficient_scope otherwise. It reuses the
+// principal of an outer guard and authenticates the request itself (as
+// Require) when there is none.
+func RequireRole(svc *core.Service, roles ...string) gin.HandlerFunc {
+	roles = append([]string(nil), roles...)
+	return func(c *gin.Context) {
+		req := request{c.Request}
+		p, ok := principal(c, svc, req)
+		if !ok {
+			return
+		}
+		if resp := svc.GuardRole(c.Request.Context(), req, p, roles...); resp != nil {
+			abort(c, resp)
+		}
+	}
+}
+
+// RequireRecentAuth is the step-up guard of sensitive operations (changing
+// e-mail, password or MFA; deleting the account): the user must have logged
+// in with a password within maxAge (the token's auth_time, which refreshes
+// never move), else 403 insufficient_scope; the client's answer is a new
+// login, not a refresh. The principal is reused or authenticated as by
+// RequireRole.
+func RequireRecentAuth(svc *core.Service, maxAge time.Duration) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		req := request{c.Request}
+		p, ok := principal(c, svc, req)
+		if !ok {
+			return
+		}
+		if resp := svc.GuardRecentAuth(c.Request.Context(), req, p, maxAge); resp != nil {
+			abort(c, resp)
+		}
+	}
+}
+
+// RequirePermission asks the service's Authorizer whether the principal may
+// perform action on object: 403 insufficient_scope when denied, 503 when the
+// Authorizer fails. The principal is reused or authenticated as by
+// RequireRole.
+func RequirePermission(svc *core.Service, object, action string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		permit(c, svc, object, action)
+	}
+}
+
+// AuthorizeRoute is RequirePermission with the matched route pattern as the
+// object (RoutePattern: "/api/reports/:id", never the raw path
+// "/api/reports/42") and the request method as the action, the shape of a
+// casbin RESTful (keyMatch) policy. gin matches the route before any handler
+// runs, so it works with Use on the engine or a group as well as on a route.
+// A request that matched no route (gin's NoRoute and NoMethod handlers) has
+// no pattern and is refused with 403 (fail closed).
+func AuthorizeRoute(svc *core.Service) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		pattern := RoutePattern(c)
+		if pattern == "" {
+			req := request{c.Request}
+			if _, ok := principal(c, svc, req); ok {
+				abort(c, svc.ErrorResponse(errNoRoute))
+			}
+			return
+		}
+		permit(c, svc, pattern, c.Request.Method)
+	}
+}
+
+// RoutePattern returns the full pattern of the gin route that serves the
+// request ("/api/reports/:id"), or "" when no route matched.
+func RoutePattern(c *gin.Context) string { return c.FullPath() }
+
+var errNoRoute = &core.Error{Kind: core.ErrInsufficientScope, Reason: "no_authorization_object"}
+
+func permit(c *gin.Context, svc *core.Service, object, action string) {
+	req := request{c.Request}
+	p, ok := principal(c, svc, req)
+	if !ok {
+		return
+	}
+	if resp := svc.GuardPermission(c.Request.Context(), req, p, object, action); resp != nil {
+		abort(c, resp)
+	}
+}
+
+// principal returns the principal of an outer guard or authenticates the
+// request; on failure it has already aborted with the core's answer.
+func principal(c *gin.Context, svc *core.Service, req request) (*core.Principal, bool) {
+	if p, ok := PrincipalFrom(c); ok {
+		return p, true
+	}
+	p, resp := svc.Guard(c.Request.Context(), req)
+	if resp != nil {
+		abort(c, resp)
+		return nil, false
+	}
+	setPrincipal(c, p)
+	return p, true
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authguard/authguard/examples/internal/demo"
+	"github.com/authguard/authguard/examples/internal/demotest"
+)
+
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newRouter(demotest.OpenApp(t)))
+	defer srv.Close()
+	demotest.Flow(t, srv.URL)
+}
+
+func TestCORS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(newRouter(demotest.OpenApp(t)))
+	defer srv.Close()
+	demotest.CORS(t, srv.URL)
+}
+
+// TestRun starts the server as `go run ./examples/chi` (the README's first
+// command) does and checks the start line and a login over the real
+// listener; the cleanup checks the clean shutdown.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	s := demotest.Start(t, run, nil)
+	if s.StartLine["router"] != "chi" || !strings.HasPrefix(s.StartLine["demo_password"].(string), demo.DefaultDemoPassword) {
+		t.Fatalf("start line %v", s.StartLine)
+	}
+	c := &demotest.Client{T: t, Base: s.Base}
+	if r := c.Do("GET", demo.PathHealth, nil); r.Status != 200 {
+		t.Fatalf("healthz %d", r.Status)
+	}
+	if r := c.Do("POST", "/auth/login", map[string]string{"email": "user@example.com", "password": demo.DefaultDemoPassword}); r.Status != 200 {
+		t.Fatalf("login %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRunNeverLogsAnEnvPassword starts the server with
+// AUTHGUARD_DEMO_PASSWORD set, logs in with it and checks that neither the
+// password nor any token appears in the log.
+func TestRunNeverLogsAnEnvPassword(t *testing.T) {
+	t.Parallel()
+	const pw = "Env-Only-Passw0rd"
+	s := demotest.Start(t, run, map[string]string{demo.EnvDemoPassword: pw})
+	c := &demotest.Client{T: t, Base: s.Base}
+	r := c.Do("POST", "/auth/login", map[string]string{"email": "admin@example.com", "password": pw})
+	if r.Status != 200 {
+		t.Fatalf("login %d %s", r.Status, r.Body)
+	}
+	m := r.JSON(t)
+	c.Do("POST", "/auth/login", map[string]string{"email": "admin@example.com", "password": "wrong-" + pw})
+	log := s.Log()
+	for _, secret := range []string{pw, m["accessToken"].(string), m["refreshToken"].(string), demo.DefaultDemoPassword} {
+		if strings.Contains(log, secret) {
+			t.Fatalf("log shows %q:\n%s", secret, log)
+		}
+	}
+	if !strings.Contains(s.StartLine["demo_password"].(string), "not shown") {
+		t.Fatalf("start line %v", s.StartLine)
+	}
+}

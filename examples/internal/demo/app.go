@@ -1,0 +1,392 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/store"
+	sqlitestore "github.com/authguard/authguard/stores/sqlite"
+)
+
+// DemoUser is an account created when the user store is empty.
+type DemoUser struct {
+	Email string
+	Roles []string
+}
+
+// DemoUsers are the contract's demo accounts; both get the demo password.
+var DemoUsers = []DemoUser{
+	{Email: "admin@example.com", Roles: []string{"admin"}},
+	{Email: "user@example.com", Roles: []string{"user"}},
+}
+
+// Policy is the demo's RBAC policy: role -> "object:action" permissions.
+// (A casbin-backed authorizer can replace it without touching the routes.)
+var Policy = core.StaticAuthorizer{
+	"user":  {"reports:read"},
+	"admin": {"reports:read", "reports:delete"},
+}
+
+// KeyFileSuffix is appended to a SQLite database path to name the file that
+// keeps the generated signing key.
+const KeyFileSuffix = ".signing-key.pem"
+
+// maxKeyFileBytes bounds what is read from a key file.
+const maxKeyFileBytes = 1 << 20
+
+// Key sources reported in the start line.
+const (
+	KeyFromEnv   = "file"      // AUTHGUARD_SIGNING_KEY
+	KeyLoaded    = "loaded"    // kept next to the store by an earlier start
+	KeyGenerated = "generated" // created now and kept next to the store
+	KeyEphemeral = "ephemeral" // memory store: a new key every start
+)
+
+// keyCreateRetries bounds the read-or-create loop when another process
+// creates the key file at the same moment.
+const keyCreateRetries = 20
+
+// App is an opened example server: the authguard service over the
+// configured store, with the demo users in place.
+type App struct {
+	// Service is the authguard engine the adapters mount.
+	Service *core.Service
+	// Config is the configuration the App was opened with.
+	Config Config
+	// Logger receives the start line, the audit events and the shutdown lines.
+	Logger *slog.Logger
+	// KeySource tells where the signing key came from (Key* constants), and
+	// KeyFile the file it was read from or written to ("" for ephemeral).
+	KeySource string
+	KeyFile   string
+	// DemoUsersCreated is true when this Open created the demo users.
+	DemoUsersCreated bool
+
+	store     store.Store
+	started   time.Time
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the store named by cfg.Store, loads or creates the signing
+// key, creates the demo users when the user store is empty, and starts the
+// authguard service. Close releases everything. A nil logger discards.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	st, keyFile, err := openStore(ctx, cfg.Store, logger)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{Config: cfg, Logger: logger, store: st, started: time.Now()}
+	if err := app.init(ctx, keyFile); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+func (a *App) init(ctx context.Context, keyFile string) error {
+	cfg := a.Config
+	key, err := a.signingKey(keyFile)
+	if err != nil {
+		return err
+	}
+	keys, err := core.NewKeySet(key)
+	if err != nil {
+		return fmt.Errorf("demo: signing key: %w", err)
+	}
+	auth, err := core.NewPasswordAuthenticator(a.store, core.PasswordOptions{})
+	if err != nil {
+		return fmt.Errorf("demo: password authenticator: %w", err)
+	}
+	if a.DemoUsersCreated, err = createDemoUsers(ctx, a.store, auth, cfg.DemoPassword); err != nil {
+		return err
+	}
+	a.Service, err = core.New(core.Config{
+		Issuer:             cfg.Issuer,
+		Audience:           cfg.Audience,
+		Keys:               keys,
+		Store:              a.store,
+		Authenticator:      auth,
+		Authorizer:         Policy,
+		AccessTTL:          cfg.AccessTTL,
+		RefreshIdleTTL:     cfg.RefreshIdleTTL,
+		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
+		RefreshGrace:       cfg.RefreshGrace,
+		Leeway:             cfg.Leeway,
+		Cookie:             core.CookieConfig{AllowedOrigins: cfg.AllowedOrigins},
+		Logger:             a.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: starting the authguard service: %w", err)
+	}
+	return nil
+}
+
+// Close stops the service and closes the store. It is safe to call twice.
+func (a *App) Close() error {
+	a.closeOnce.Do(func() {
+		var errs []error
+		if a.Service != nil {
+			errs = append(errs, a.Service.Close())
+		}
+		errs = append(errs, a.store.Close())
+		a.closeErr = errors.Join(errs...)
+	})
+	return a.closeErr
+}
+
+// openStore opens the configured store and returns the file that keeps the
+// generated signing key next to it ("" when the key is not to be kept).
+func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.Store, string, error) {
+	switch spec.Kind {
+	case StoreSQLite:
+		// The database holds password hashes: create it readable by its
+		// owner only (SQLite gives its -wal and -shm files the same mode).
+		if f, err := os.OpenFile(spec.Location, os.O_RDONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			_ = f.Close()
+		}
+		st, err := sqlitestore.Open(ctx, spec.Location)
+		if err != nil {
+			return nil, "", fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+		}
+		return st, spec.Location + KeyFileSuffix, nil
+	case StoreMemory:
+		logger.Warn("MEMORY STORE: single instance only, and every user, session and signing key is forgotten on restart "+
+			"(every client must log in again); do not run two instances behind one address; use sqlite:<path> to keep state",
+			slog.String("store", spec.String()))
+		return memstore.New(), "", nil
+	case StoreRedis, StorePostgres:
+		return nil, "", fmt.Errorf("demo: %s=%s: the %s store module (stores/%s) is not built yet, so this build cannot use it; "+
+			"use sqlite:<path> (the default, %s) or memory:", EnvStore, spec, spec.Kind, spec.Kind, DefaultStore)
+	}
+	return nil, "", fmt.Errorf("demo: %s: unknown store kind %q", EnvStore, spec.Kind)
+}
+
+// signingKey loads AUTHGUARD_SIGNING_KEY, or the key kept in keyFile
+// (creating it on first start), or generates an ephemeral key when keyFile
+// is "".
+func (a *App) signingKey(keyFile string) (*core.Key, error) {
+	if f := a.Config.SigningKeyFile; f != "" {
+		k, err := readKeyFile(f, a.Logger)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s=%s: %w", EnvSigningKey, f, err)
+		}
+		a.KeySource, a.KeyFile = KeyFromEnv, f
+		return k, nil
+	}
+	if keyFile == "" {
+		k, err := core.GenerateKey(core.AlgEdDSA)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		a.KeySource = KeyEphemeral
+		return k, nil
+	}
+	a.KeyFile = keyFile
+	for range keyCreateRetries {
+		k, err := readKeyFile(keyFile, a.Logger)
+		if err == nil {
+			a.KeySource = KeyLoaded
+			return k, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("demo: signing key kept next to the store: %w (delete the file to generate a new key; tokens issued with the old one stop working)", err)
+		}
+		k, err = createKeyFile(keyFile)
+		if err == nil {
+			a.KeySource = KeyGenerated
+			return k, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("demo: creating the signing key file: %w", err)
+		}
+		// Another process created it first: read theirs once it is written.
+		time.Sleep(25 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("demo: signing key file %s: could not be read or created", keyFile)
+}
+
+// readKeyFile reads and parses one PEM key file; weak keys are refused with
+// the core's message. A file readable by group or others is used with a warning.
+func readKeyFile(path string, logger *slog.Logger) (*core.Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeyFileBytes {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not a key file", path, maxKeyFileBytes)
+	}
+	k, err := core.ParseKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		logger.Warn("signing key file is readable by other users; restrict it with chmod 600",
+			slog.String("file", path), slog.String("mode", fi.Mode().Perm().String()))
+	}
+	return k, nil
+}
+
+// createKeyFile generates an Ed25519 key and writes it to path, which must
+// not exist (O_EXCL), readable by its owner only. It returns an error
+// wrapping fs.ErrExist when another process created the file first.
+func createKeyFile(path string) (*core.Key, error) {
+	k, err := core.GenerateKey(core.AlgEdDSA)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := k.MarshalPEM()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	_, err = f.Write(pem)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, err
+	}
+	return k, nil
+}
+
+// createDemoUsers creates DemoUsers when the user store is empty and
+// reports whether it did. A user another instance created meanwhile is not
+// an error.
+func createDemoUsers(ctx context.Context, users store.Users, auth *core.PasswordAuthenticator, password string) (bool, error) {
+	n, err := users.CountUsers(ctx)
+	if err != nil {
+		return false, fmt.Errorf("demo: counting users: %w", err)
+	}
+	if n > 0 {
+		return false, nil
+	}
+	for _, u := range DemoUsers {
+		if _, err := auth.CreateUser(ctx, u.Email, password, u.Roles); err != nil && !errors.Is(err, store.ErrConflict) {
+			return false, fmt.Errorf("demo: creating demo user %s: %w", u.Email, err)
+		}
+	}
+	return true, nil
+}
+
+// Uptime is how long ago the App was opened.
+func (a *App) Uptime() time.Duration { return time.Since(a.started) }
+
+// LogStart writes the one start line: where the server listens, the store
+// (credentials redacted), issuer, audience, allowed origins, the signing
+// key (algorithm and kid only) and the demo users. The demo password is
+// printed only when it is the built-in default, never when it came from
+// AUTHGUARD_DEMO_PASSWORD.
+func (a *App) LogStart(addr, router string) {
+	cfg := a.Config
+	demoUsers := "existing"
+	if a.DemoUsersCreated {
+		demoUsers = "created"
+	}
+	emails := make([]string, len(DemoUsers))
+	for i, u := range DemoUsers {
+		emails[i] = u.Email
+	}
+	password := "(set by " + EnvDemoPassword + ", not shown)"
+	if !cfg.DemoPasswordFromEnv {
+		password = DefaultDemoPassword + " (the default; set " + EnvDemoPassword + " to change it)"
+	}
+	if !a.DemoUsersCreated {
+		password += "; the demo users already existed, so their password is the one they were created with"
+	}
+	attrs := []slog.Attr{
+		slog.String("router", router),
+		slog.String("addr", addr),
+		slog.String("url", "http://"+addr),
+		slog.String("store_kind", cfg.Store.Kind),
+		slog.String("store", cfg.Store.String()),
+		slog.String("issuer", cfg.Issuer),
+		slog.String("audience", cfg.Audience),
+		slog.Any("allowed_origins", cfg.AllowedOrigins),
+		slog.String("signing_key_source", a.KeySource),
+	}
+	if a.KeyFile != "" {
+		attrs = append(attrs, slog.String("signing_key_file", a.KeyFile))
+	}
+	attrs = append(attrs,
+		slog.Any("signing_key", a.Service.Keys().SigningKey()),
+		slog.String("access_ttl", cfg.AccessTTL.String()),
+		slog.String("demo_users", demoUsers),
+		slog.Any("demo_accounts", emails),
+		slog.String("demo_password", password),
+	)
+	a.Logger.LogAttrs(context.Background(), slog.LevelInfo, "authguard example server started", attrs...)
+}
+
+// Start is LoadConfig(getenv) followed by Open: what every example's main
+// does first.
+func Start(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*App, error) {
+	cfg, err := LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return Open(ctx, cfg, logger)
+}
+
+// Usage is printed when an example is given arguments: it takes none.
+const Usage = `usage: go run ./examples/<chi|gin|fiber>
+
+The example servers take no arguments or flags; they read the environment:
+
+  AUTHGUARD_ADDR                  listen address (default 127.0.0.1:8080)
+  AUTHGUARD_STORE                 sqlite:<path>, memory:, redis://host:port/db, postgres://...
+                                  (default sqlite:authguard-demo.db)
+  AUTHGUARD_ACCESS_TTL            access-token lifetime, Go duration (default 10m)
+  AUTHGUARD_REFRESH_IDLE_TTL      idle timeout (default 336h)
+  AUTHGUARD_REFRESH_ABSOLUTE_TTL  absolute session lifetime (default 720h)
+  AUTHGUARD_REFRESH_GRACE         grace window for refresh-token replays (default 10s)
+  AUTHGUARD_LEEWAY                clock leeway for exp, nbf, iat; at most 60s (default 5s)
+  AUTHGUARD_ALLOWED_ORIGINS       comma-separated origins for cookie transport and CORS
+                                  (default the issuer's origin)
+  AUTHGUARD_ISSUER                iss claim (default http://<addr>)
+  AUTHGUARD_AUDIENCE              aud claim (default authguard-demo)
+  AUTHGUARD_SIGNING_KEY           PEM file of the signing key (default: an Ed25519 key
+                                  generated on first start and kept next to the store)
+  AUTHGUARD_DEMO_PASSWORD         password of the demo users (default demo-password)
+
+See examples/README.md.
+`
+
+// Main runs an example: run gets the process environment and the stderr
+// logger, and an error is logged and ends the process with status 1. Any
+// command-line argument prints Usage and exits with status 2.
+func Main(run func(ctx context.Context, getenv func(string) string, logger *slog.Logger) error) {
+	if len(os.Args) > 1 {
+		fmt.Fprint(os.Stderr, Usage)
+		os.Exit(2)
+	}
+	logger := Logger()
+	if err := run(context.Background(), os.Getenv, logger); err != nil {
+		logger.Error("authguard example server failed", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}

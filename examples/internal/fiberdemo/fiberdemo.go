@@ -1,0 +1,82 @@
+// Package fiberdemo is the fiber half of package demo: the fiber.Config
+// with the examples' limits, the serve-until-signal loop with
+// app.ShutdownWithContext, CORS with fiber's own middleware, and a writer for
+// the demo API's responses. It is apart from demo so that the chi and gin
+// examples do not link fiber and fasthttp.
+package fiberdemo
+
+import (
+	"context"
+	"net"
+	"strings"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/examples/internal/demo"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+)
+
+// Config returns the fiber configuration of the example: the timeouts of
+// demo's http.Server (fasthttp has one read timeout for header and body) and
+// a 16 KiB read buffer, which bounds the request header as MaxHeaderBytes
+// does for net/http. No startup banner: the start line is logged instead.
+func Config() fiber.Config {
+	return fiber.Config{
+		DisableStartupMessage: true,
+		ReadTimeout:           demo.ReadTimeout,
+		WriteTimeout:          demo.WriteTimeout,
+		IdleTimeout:           demo.IdleTimeout,
+		ReadBufferSize:        demo.MaxHeaderBytes,
+	}
+}
+
+// CORS returns fiber's CORS middleware for cfg.AllowedOrigins, with
+// credentials and the contract's headers. Requests from any other origin
+// skip it (see demo.Config.OriginAllowed), so they get no CORS header at
+// all: fiber's middleware would otherwise still answer their preflight with
+// the allowed methods and headers, only without Access-Control-Allow-Origin.
+func CORS(cfg demo.Config) fiber.Handler {
+	return cors.New(cors.Config{
+		Next: func(c *fiber.Ctx) bool {
+			if o := c.Get(fiber.HeaderOrigin); o != "" && !cfg.OriginAllowed(o) {
+				c.Vary(fiber.HeaderOrigin)
+				return true
+			}
+			return false
+		},
+		AllowOrigins:     strings.Join(cfg.AllowedOrigins, ","),
+		AllowMethods:     strings.Join(demo.CORSAllowedMethods, ","),
+		AllowHeaders:     strings.Join(demo.CORSAllowedHeaders, ","),
+		ExposeHeaders:    strings.Join(demo.CORSExposedHeaders, ","),
+		AllowCredentials: true,
+		MaxAge:           int(demo.CORSMaxAge.Seconds()),
+	})
+}
+
+// Serve serves f on the configured address until ctx ends or the process
+// gets SIGINT or SIGTERM, then shuts down with f.ShutdownWithContext.
+func Serve(ctx context.Context, app *demo.App, f *fiber.App) error {
+	ln, err := app.Listen()
+	if err != nil {
+		return err
+	}
+	return ServeListener(ctx, app, f, ln)
+}
+
+// ServeListener is Serve on an open listener (tests pass 127.0.0.1:0).
+func ServeListener(ctx context.Context, app *demo.App, f *fiber.App, ln net.Listener) error {
+	return app.Run(ctx, ln, "fiber", func() error { return f.Listener(ln) }, f.ShutdownWithContext)
+}
+
+// Write copies a demo response onto the fiber context: status, headers in
+// order, body.
+func Write(c *fiber.Ctx, r *core.Response) error {
+	c.Status(r.Status)
+	for _, kv := range r.Header {
+		c.Response().Header.Add(kv[0], kv[1])
+	}
+	if len(r.Body) == 0 {
+		return nil
+	}
+	return c.Send(r.Body)
+}

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -65,5 +66,30 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 				t.Fatalf("New = %v, want ErrConfig", err)
 			}
 		})
+	}
+}
+
+func TestStaticAuthorizerSplitsAtLastColon(t *testing.T) {
+	a := StaticAuthorizer{"admin": {"/api/reports/:id:DELETE", "reports:*"}, "user": {"reports:read"}}
+	admin := &Principal{Roles: []string{"admin"}}
+	user := &Principal{Roles: []string{"user"}}
+	cases := []struct {
+		p        *Principal
+		obj, act string
+		want     bool
+	}{
+		{admin, "/api/reports/:id", "DELETE", true},
+		{admin, "/api/reports/", "id:DELETE", false},
+		{admin, "reports", "delete", true},
+		{user, "reports", "read", true},
+		{user, "reports", "delete", false},
+		{nil, "reports", "read", false},
+		{&Principal{Roles: []string{"ghost"}}, "reports", "read", false},
+	}
+	for _, c := range cases {
+		got, err := a.Authorize(context.Background(), c.p, c.obj, c.act)
+		if err != nil || got != c.want {
+			t.Errorf("Authorize(%v, %q, %q) = %v, %v; want %v", c.p, c.obj, c.act, got, err, c.want)
+		}
 	}
 }

@@ -71,6 +71,9 @@ func (s *Service) Serve(ctx context.Context, e Endpoint, r HTTPRequest, param st
 		}
 		return jsonResponse(200, out)
 	case EndpointRevokeSession:
+		if param == "" {
+			return s.ErrorResponse(newError(ErrNotFound, "empty_session_id", nil))
+		}
 		if err := s.RevokeSession(ctx, p, param, s.ClientInfo(r)); err != nil {
 			return s.ErrorResponse(err)
 		}

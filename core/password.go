@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -392,17 +393,9 @@ func NewPasswordAuthenticator(users store.Users, o PasswordOptions) (*PasswordAu
 	case n == 0:
 		n = runtime.GOMAXPROCS(0)
 	}
-	var pw [32]byte
-	if _, err := rand.Read(pw[:]); err != nil {
-		return nil, err
-	}
-	enc, err := hashPHC(hex.EncodeToString(pw[:]), p)
+	dummy, err := dummyHash(p)
 	if err != nil {
 		return nil, err
-	}
-	dummy, err := parsePHC(enc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: dummy hash: %v", ErrConfig, err)
 	}
 	return &PasswordAuthenticator{users: users, params: p, sem: make(chan struct{}, n), dummy: dummy}, nil
 }
@@ -457,6 +450,32 @@ func (a *PasswordAuthenticator) hash(ctx context.Context, password string) (stri
 		return "", err
 	}
 	return enc, herr
+}
+
+// dummyHashes caches one dummy hash per parameter set for the process: the
+// dummy is a hash of a random secret nobody knows, so authenticators with the
+// same parameters can share it, and building one costs no Argon2 run after
+// the first.
+var dummyHashes sync.Map // Argon2Params -> phcHash
+
+func dummyHash(p Argon2Params) (phcHash, error) {
+	if d, ok := dummyHashes.Load(p); ok {
+		return d.(phcHash), nil
+	}
+	var pw [32]byte
+	if _, err := rand.Read(pw[:]); err != nil {
+		return phcHash{}, err
+	}
+	enc, err := hashPHC(hex.EncodeToString(pw[:]), p)
+	if err != nil {
+		return phcHash{}, err
+	}
+	d, err := parsePHC(enc)
+	if err != nil {
+		return phcHash{}, fmt.Errorf("%w: dummy hash: %v", ErrConfig, err)
+	}
+	actual, _ := dummyHashes.LoadOrStore(p, d)
+	return actual.(phcHash), nil
 }
 
 // fail verifies password against the dummy hash, so that a failure costs as

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -598,7 +599,9 @@ func (s *Service) Authorize(ctx context.Context, p *Principal, object, action st
 }
 
 // StaticAuthorizer maps a role to the permissions it grants, each written
-// "object:action"; "*" matches any object or action ("reports:*", "*:*").
+// "object:action" (split at the last colon, so route patterns such as
+// "/api/reports/:id:DELETE" work); "*" matches any object or action
+// ("reports:*", "*:*").
 // It is the simple default until a policy engine is plugged in; a nil map
 // denies everything.
 type StaticAuthorizer map[string][]string
@@ -610,22 +613,17 @@ func (a StaticAuthorizer) Authorize(_ context.Context, p *Principal, object, act
 	}
 	for _, r := range p.Roles {
 		for _, perm := range a[r] {
-			obj, act, ok := cut(perm, ':')
+			i := strings.LastIndexByte(perm, ':')
+			if i < 0 {
+				continue
+			}
+			obj, act, ok := perm[:i], perm[i+1:], true
 			if ok && (obj == "*" || obj == object) && (act == "*" || act == action) {
 				return true, nil
 			}
 		}
 	}
 	return false, nil
-}
-
-func cut(s string, sep byte) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // --- refresh-token material ---

@@ -32,6 +32,12 @@ func Mount(r fiber.Router, svc *core.Service) {
 // parameter handed to the core ("" for none).
 func endpoint(svc *core.Service, e core.Endpoint, param string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
+		if param == "" && c.Path() != c.Route().Path {
+			// fiber's default routing is case-insensitive and ignores a
+			// trailing slash; the contract's paths are exact, as on chi and
+			// gin ("DELETE /auth/sessions/" must never revoke every session).
+			return write(c, svc.ErrorResponse(core.ErrNotFound))
+		}
 		var arg string
 		if param != "" {
 			// c.Params aliases the request buffer unless the app is Immutable.

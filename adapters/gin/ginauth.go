@@ -11,11 +11,6 @@
 package ginauth
 
 import (
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-
 	"github.com/authguard/authguard/core"
 	"github.com/gin-gonic/gin"
 )
@@ -45,55 +40,6 @@ func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
 func setPrincipal(c *gin.Context, p *core.Principal) {
 	c.Set(principalKey{}, p)
 	c.Request = c.Request.WithContext(core.ContextWithPrincipal(c.Request.Context(), p))
-}
-
-// request is the core's read-only view of a net/http request. A struct of
-// one pointer is stored in an interface without an allocation.
-type request struct{ r *http.Request }
-
-var _ core.HTTPRequest = request{}
-
-func (q request) Header(name string) string         { return q.r.Header.Get(name) }
-func (q request) HeaderValues(name string) []string { return q.r.Header.Values(name) }
-func (q request) RemoteAddr() string                { return q.r.RemoteAddr }
-
-func (q request) Cookie(name string) (string, bool) {
-	ck, err := q.r.Cookie(name)
-	if err != nil {
-		return "", false
-	}
-	return ck.Value, true
-}
-
-func (q request) CookieCount(name string) int { return len(q.r.CookiesNamed(name)) }
-
-// Body reads at most limit bytes of the request body. A longer body (by its
-// declared length or by what is read) is an error wrapping
-// core.ErrBodyTooLarge, as is an http.MaxBytesReader limit set upstream.
-func (q request) Body(limit int64) ([]byte, error) {
-	body := q.r.Body
-	if body == nil || body == http.NoBody {
-		return nil, nil
-	}
-	if q.r.ContentLength > limit {
-		return nil, tooLarge(limit)
-	}
-	b, err := io.ReadAll(io.LimitReader(body, limit+1))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, tooLarge(mbe.Limit)
-		}
-		return nil, fmt.Errorf("ginauth: read request body: %w", err)
-	}
-	if int64(len(b)) > limit {
-		return nil, tooLarge(limit)
-	}
-	return b, nil
-}
-
-func tooLarge(limit int64) error {
-	return fmt.Errorf("ginauth: request body over %d bytes: %w", limit, core.ErrBodyTooLarge)
 }
 
 // write copies a core response onto the wire: every header added in order

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/gin-gonic/gin"
 )
 
@@ -15,7 +16,7 @@ import (
 // principal already stored by an outer guard is reused.
 func Require(svc *core.Service) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		principal(c, svc, request{c.Request})
+		principal(c, svc, httpauth.Request(c.Request))
 	}
 }
 
@@ -28,7 +29,7 @@ func Optional(svc *core.Service) gin.HandlerFunc {
 		if _, ok := PrincipalFrom(c); ok {
 			return
 		}
-		p, resp := svc.GuardOptional(c.Request.Context(), request{c.Request})
+		p, resp := svc.GuardOptional(c.Request.Context(), httpauth.Request(c.Request))
 		if resp != nil {
 			abort(c, resp)
 			return
@@ -46,7 +47,7 @@ func Optional(svc *core.Service) gin.HandlerFunc {
 func RequireRole(svc *core.Service, roles ...string) gin.HandlerFunc {
 	roles = append([]string(nil), roles...)
 	return func(c *gin.Context) {
-		req := request{c.Request}
+		req := httpauth.Request(c.Request)
 		p, ok := principal(c, svc, req)
 		if !ok {
 			return
@@ -65,7 +66,7 @@ func RequireRole(svc *core.Service, roles ...string) gin.HandlerFunc {
 // RequireRole.
 func RequireRecentAuth(svc *core.Service, maxAge time.Duration) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		req := request{c.Request}
+		req := httpauth.Request(c.Request)
 		p, ok := principal(c, svc, req)
 		if !ok {
 			return
@@ -97,7 +98,7 @@ func AuthorizeRoute(svc *core.Service) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		pattern := RoutePattern(c)
 		if pattern == "" {
-			req := request{c.Request}
+			req := httpauth.Request(c.Request)
 			if _, ok := principal(c, svc, req); ok {
 				abort(c, svc.ErrorResponse(errNoRoute))
 			}
@@ -114,7 +115,7 @@ func RoutePattern(c *gin.Context) string { return c.FullPath() }
 var errNoRoute = &core.Error{Kind: core.ErrInsufficientScope, Reason: "no_authorization_object"}
 
 func permit(c *gin.Context, svc *core.Service, object, action string) {
-	req := request{c.Request}
+	req := httpauth.Request(c.Request)
 	p, ok := principal(c, svc, req)
 	if !ok {
 		return
@@ -126,7 +127,7 @@ func permit(c *gin.Context, svc *core.Service, object, action string) {
 
 // principal returns the principal of an outer guard or authenticates the
 // request; on failure it has already aborted with the core's answer.
-func principal(c *gin.Context, svc *core.Service, req request) (*core.Principal, bool) {
+func principal(c *gin.Context, svc *core.Service, req core.HTTPRequest) (*core.Principal, bool) {
 	if p, ok := PrincipalFrom(c); ok {
 		return p, true
 	}

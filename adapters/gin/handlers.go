@@ -2,6 +2,7 @@ package ginauth
 
 import (
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/gin-gonic/gin"
 )
 
@@ -34,7 +35,7 @@ func endpoint(svc *core.Service, e core.Endpoint, param string) gin.HandlerFunc 
 		if param != "" {
 			arg = c.Param(param)
 		}
-		write(c, svc.Serve(c.Request.Context(), e, request{c.Request}, arg))
+		write(c, svc.Serve(c.Request.Context(), e, httpauth.Request(c.Request), arg))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/httpauth"
 )
 
 func TestBodyLimit(t *testing.T) {
@@ -30,7 +31,7 @@ func TestBodyLimit(t *testing.T) {
 		{"chunked at the limit", newReq(strings.Repeat("a", limit), -1), false, limit},
 		{"empty", httptest.NewRequest("POST", "/", nil), false, 0},
 	} {
-		b, err := request{tc.r}.Body(limit)
+		b, err := httpauth.Request(tc.r).Body(limit)
 		if tc.tooBig != errors.Is(err, core.ErrBodyTooLarge) || (!tc.tooBig && err != nil) || len(b) != tc.wantLen {
 			t.Errorf("%s: got %d bytes, %v", tc.name, len(b), err)
 		}
@@ -39,7 +40,7 @@ func TestBodyLimit(t *testing.T) {
 	// An http.MaxBytesReader set upstream with a smaller limit.
 	r := newReq(strings.Repeat("a", limit), -1)
 	r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 4)
-	if _, err := (request{r}).Body(limit); !errors.Is(err, core.ErrBodyTooLarge) {
+	if _, err := httpauth.Request(r).Body(limit); !errors.Is(err, core.ErrBodyTooLarge) {
 		t.Errorf("MaxBytesReader: got %v, want ErrBodyTooLarge", err)
 	}
 }
@@ -48,7 +49,7 @@ func TestCookies(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Add("Cookie", "a=1; b=2; a=3")
 	r.Header.Add("Cookie", "a=4")
-	q := request{r}
+	q := httpauth.Request(r)
 	if v, ok := q.Cookie("a"); !ok || v != "1" {
 		t.Errorf("Cookie(a) = %q, %v; want the first, 1", v, ok)
 	}

@@ -6,6 +6,8 @@ package authtest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"sync"
 	"testing"
@@ -128,15 +130,8 @@ func New(t testing.TB, o Options) *Fixture {
 	}
 	ctx := context.Background()
 	f := &Fixture{Store: o.Store, Clock: NewClock(Epoch), Auth: auth, Logs: &LogBuffer{}}
-	admin, err := auth.CreateUser(ctx, AdminEmail, Password, []string{"admin"})
-	if err != nil {
-		t.Fatalf("authtest: create admin: %v", err)
-	}
-	user, err := auth.CreateUser(ctx, UserEmail, Password, []string{"user"})
-	if err != nil {
-		t.Fatalf("authtest: create user: %v", err)
-	}
-	f.AdminID, f.UserID = admin.ID, user.ID
+	f.AdminID = createUser(t, ctx, o.Store, AdminEmail, "admin")
+	f.UserID = createUser(t, ctx, o.Store, UserEmail, "user")
 	cfg := core.Config{
 		Issuer:        Issuer,
 		Audience:      Audience,
@@ -160,4 +155,30 @@ func New(t testing.TB, o Options) *Fixture {
 	f.Service = svc
 	t.Cleanup(func() { _ = svc.Close() })
 	return f
+}
+
+var passwordHash = sync.OnceValues(func() (string, error) {
+	return core.HashPassword(Password, core.DefaultArgon2Params)
+})
+
+// createUser stores a user whose password is Password. The Argon2id hash is
+// computed once per process (with the default parameters, so logins cost
+// exactly what they cost in production), which keeps suites that build
+// hundreds of fixtures fast.
+func createUser(t testing.TB, ctx context.Context, st store.Users, email, role string) string {
+	t.Helper()
+	hash, err := passwordHash()
+	if err != nil {
+		t.Fatalf("authtest: hash password: %v", err)
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{ID: hex.EncodeToString(id[:]), Email: core.NormalizeEmail(email), PasswordHash: hash,
+		Roles: []string{role}, CreatedAt: time.Now().UTC()}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatalf("authtest: create %s: %v", email, err)
+	}
+	return u.ID
 }

@@ -28,6 +28,10 @@ type request struct{ r *http.Request }
 
 var _ core.HTTPRequest = request{}
 
+// Request returns the core's read-only view of r (core.HTTPRequest), for
+// adapters of routers built on net/http, such as gin. It does not allocate.
+func Request(r *http.Request) core.HTTPRequest { return request{r} }
+
 func (q request) Header(name string) string         { return q.r.Header.Get(name) }
 func (q request) HeaderValues(name string) []string { return q.r.Header.Values(name) }
 func (q request) CookieCount(name string) int       { return len(q.r.CookiesNamed(name)) }

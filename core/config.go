@@ -23,7 +23,8 @@ type Identity struct {
 // locked or disabled account (the Reason of an *Error says which, for the log
 // only), and an error wrapping ErrUnavailable when their backend is down.
 type Authenticator interface {
-	// Authenticate checks an e-mail address and password.
+	// Authenticate checks an e-mail address and password. On failure it may
+	// return the Subject of a known account, which goes to the audit log only.
 	Authenticate(ctx context.Context, email, password string) (Identity, error)
 	// Lookup returns the current identity of subject at refresh time;
 	// ErrInvalidCredentials when the account no longer exists or may not log in.
@@ -43,6 +44,11 @@ type ThrottleConfig struct {
 	AccountLimit int
 	// IPLimit is the same for one client IP (default 100).
 	IPLimit int
+	// GlobalLimit, when positive, bounds failed logins across all accounts
+	// and addresses in Window (default 0: off). Every login is refused with
+	// 429 while it is reached, so set it well above normal traffic: it is a
+	// brake on a distributed attack, and one an attacker can pull.
+	GlobalLimit int
 	// Window is the counting window (default 15m).
 	Window time.Duration
 	// Disabled turns throttling off. Loudly named on purpose; never in production.
@@ -223,7 +229,7 @@ func (c *Config) withDefaults() (Config, error) {
 		return bad("RefreshIdleTTL %s exceeds RefreshAbsoluteTTL %s", cfg.RefreshIdleTTL, cfg.RefreshAbsoluteTTL)
 	case cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 1<<20:
 		return bad("MaxTokenBytes %d is outside [256, 1 MiB]", cfg.MaxTokenBytes)
-	case cfg.LoginThrottle.AccountLimit < 0 || cfg.LoginThrottle.IPLimit < 0 || cfg.LoginThrottle.Window < 0:
+	case cfg.LoginThrottle.AccountLimit < 0 || cfg.LoginThrottle.IPLimit < 0 || cfg.LoginThrottle.GlobalLimit < 0 || cfg.LoginThrottle.Window < 0:
 		return bad("LoginThrottle limits must not be negative")
 	case cfg.Cookie.SameSite != "Strict" && cfg.Cookie.SameSite != "Lax":
 		return bad("Cookie.SameSite must be Strict or Lax, not %q", cfg.Cookie.SameSite)

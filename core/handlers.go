@@ -217,15 +217,30 @@ func (s *Service) transport(r HTTPRequest) (bool, *Response) {
 	if !strings.EqualFold(strings.TrimSpace(r.Header(HeaderTransport)), "cookie") {
 		return false, nil
 	}
+	if err := s.checkSameSite(r); err != nil {
+		return true, s.ErrorResponse(err)
+	}
+	return true, nil
+}
+
+var (
+	errCrossSite   = &Error{Kind: ErrInvalidRequest, Reason: "csrf_cross_site"}
+	errCrossOrigin = &Error{Kind: ErrInvalidRequest, Reason: "csrf_origin"}
+)
+
+// checkSameSite is the CSRF defence of every cookie-carried credential: a
+// request whose Sec-Fetch-Site is cross-site, or whose Origin (when sent) is
+// not an allowed origin, is refused.
+func (s *Service) checkSameSite(r HTTPRequest) error {
 	if strings.EqualFold(strings.TrimSpace(r.Header(HeaderSecFetchSite)), "cross-site") {
-		return true, s.ErrorResponse(newError(ErrInvalidRequest, "csrf_cross_site", nil))
+		return errCrossSite
 	}
 	if origins := r.HeaderValues(HeaderOrigin); len(origins) > 0 {
 		if len(origins) > 1 || !s.origins[strings.TrimRight(origins[0], "/")] {
-			return true, s.ErrorResponse(newError(ErrInvalidRequest, "csrf_origin", nil))
+			return errCrossOrigin
 		}
 	}
-	return true, nil
+	return nil
 }
 
 // refreshCredential reads the refresh token from the JSON body, or (cookie
@@ -381,7 +396,8 @@ var errNotBearer = &Error{Kind: ErrInvalidToken, Reason: "malformed_authorizatio
 
 // bearer extracts the access token from exactly one place: the Authorization
 // header (scheme Bearer, case-insensitive) or, when configured, the access
-// cookie. Never the query string. Two credentials are ErrInvalidRequest. An
+// cookie, which gets the same CSRF defence as cookie transport. Never the
+// query string. Two credentials are ErrInvalidRequest. An
 // Authorization header of another scheme counts as no bearer credential.
 func (s *Service) bearer(r HTTPRequest) (string, error) {
 	hs := r.HeaderValues(HeaderAuthorization)
@@ -404,6 +420,9 @@ func (s *Service) bearer(r HTTPRequest) (string, error) {
 		case n > 1, n == 1 && len(hs) > 0:
 			return "", errTwoCredentials
 		case n == 1:
+			if err := s.checkSameSite(r); err != nil {
+				return "", err
+			}
 			v, _ := r.Cookie(name)
 			return v, nil
 		}

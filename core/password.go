@@ -488,7 +488,9 @@ func (a *PasswordAuthenticator) fail(ctx context.Context, password, reason strin
 	return Identity{}, newError(ErrInvalidCredentials, reason, cause)
 }
 
-// Authenticate implements Authenticator.
+// Authenticate implements Authenticator. When the account exists but may not
+// log in (wrong password, disabled, locked) the returned Identity carries
+// only its Subject, for the audit log; it grants nothing.
 //
 // A password longer than MaxPasswordBytes gives ErrInvalidRequest before any
 // store access or hashing. Otherwise exactly one Argon2id verification runs
@@ -532,11 +534,11 @@ func (a *PasswordAuthenticator) Authenticate(ctx context.Context, email, passwor
 	}
 	switch {
 	case u.Disabled:
-		return Identity{}, newError(ErrInvalidCredentials, "disabled", nil)
+		return Identity{Subject: u.ID}, newError(ErrInvalidCredentials, "disabled", nil)
 	case u.Locked:
-		return Identity{}, newError(ErrInvalidCredentials, "locked", nil)
+		return Identity{Subject: u.ID}, newError(ErrInvalidCredentials, "locked", nil)
 	case !ok:
-		return Identity{}, newError(ErrInvalidCredentials, "wrong_password", nil)
+		return Identity{Subject: u.ID}, newError(ErrInvalidCredentials, "wrong_password", nil)
 	}
 	if h.params.weakerThan(a.params) {
 		a.rehash(ctx, u, password)
@@ -577,9 +579,9 @@ func (a *PasswordAuthenticator) Lookup(ctx context.Context, subject string) (Ide
 	case err != nil:
 		return Identity{}, newError(ErrUnavailable, "user_store", err)
 	case u.Disabled:
-		return Identity{}, newError(ErrInvalidCredentials, "disabled", nil)
+		return Identity{Subject: u.ID}, newError(ErrInvalidCredentials, "disabled", nil)
 	case u.Locked:
-		return Identity{}, newError(ErrInvalidCredentials, "locked", nil)
+		return Identity{Subject: u.ID}, newError(ErrInvalidCredentials, "locked", nil)
 	}
 	return Identity{Subject: u.ID, Roles: copyRoles(u.Roles)}, nil
 }

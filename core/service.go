@@ -191,7 +191,12 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 			s.audit(ctx, slog.LevelError, "login_error", in.Client, "", "", errText(err))
 			return nil, asUnavailable(err, "authenticator")
 		}
-		s.audit(ctx, slog.LevelInfo, "login_failed", in.Client, "", "", ReasonOf(err))
+		if s.cfg.LoginThrottle.GlobalLimit > 0 && !s.cfg.LoginThrottle.DisabledUnsafe {
+			if _, _, herr := s.throttle.Hit(ctx, globalThrottleKey, now, s.cfg.LoginThrottle.Window); herr != nil {
+				s.log.WarnContext(ctx, "authguard: counting a failed login globally failed", slog.String("error", herr.Error()))
+			}
+		}
+		s.audit(ctx, slog.LevelInfo, "login_failed", in.Client, id.Subject, "", ReasonOf(err))
 		return nil, &Error{Kind: ErrInvalidGrant, Reason: ReasonOf(err), Err: err}
 	}
 	if s.throttle != nil {
@@ -235,8 +240,11 @@ func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...stri
 	if s.cfg.LoginThrottle.DisabledUnsafe {
 		return nil
 	}
-	limits := []int{s.cfg.LoginThrottle.AccountLimit, s.cfg.LoginThrottle.IPLimit}
 	w := s.cfg.LoginThrottle.Window
+	limits := s.throttleLimits()
+	if limits[2] > 0 {
+		keys = append(keys, globalThrottleKey)
+	}
 	for i, k := range keys {
 		n, start, err := s.throttle.Peek(ctx, k, now, w)
 		if err != nil {
@@ -249,6 +257,14 @@ func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...stri
 	return nil
 }
 
+// globalThrottleKey counts failed logins across all accounts and addresses.
+const globalThrottleKey = "global:"
+
+func (s *Service) throttleLimits() [3]int {
+	t := s.cfg.LoginThrottle
+	return [3]int{t.AccountLimit, t.IPLimit, t.GlobalLimit}
+}
+
 // hitThrottle counts one credential check against each key (account, then
 // IP) and refuses it when a concurrent burst pushed a count past its limit.
 // A success later resets the account's count; the IP's keeps it, so the IP
@@ -257,7 +273,7 @@ func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string
 	if s.cfg.LoginThrottle.DisabledUnsafe {
 		return nil
 	}
-	limits := []int{s.cfg.LoginThrottle.AccountLimit, s.cfg.LoginThrottle.IPLimit}
+	limits := s.throttleLimits()
 	w := s.cfg.LoginThrottle.Window
 	for i, k := range keys {
 		n, start, err := s.throttle.Hit(ctx, k, now, w)
@@ -271,7 +287,7 @@ func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string
 	return nil
 }
 
-var throttleReasons = [...]string{"account_limit", "ip_limit"}
+var throttleReasons = [...]string{"account_limit", "ip_limit", "global_limit"}
 
 // Refresh rotates a refresh token. The presented token's generation decides:
 // the current one rotates; the immediately previous one inside the grace
@@ -581,6 +597,29 @@ func (s *Service) revokeSubject(ctx context.Context, subject, except, reason str
 	}
 	s.audit(ctx, slog.LevelInfo, "sessions_revoked", client, subject, except, reason, slog.Int("count", n))
 	return n, nil
+}
+
+// PasswordSetter is implemented by authenticators that can change a
+// password, such as PasswordAuthenticator.
+type PasswordSetter interface {
+	SetPassword(ctx context.Context, subject, password string) error
+}
+
+// ChangePassword sets subject's password through the Authenticator (which
+// must implement PasswordSetter) and then revokes every other session of
+// subject: keepSession, the session making the change, survives ("" revokes
+// them all). A password change that leaves other devices logged in would let
+// whoever stole the old password stay in. When disabling or deleting an
+// account, call RevokeSubject.
+func (s *Service) ChangePassword(ctx context.Context, subject, newPassword, keepSession string) (int, error) {
+	ps, ok := s.auth.(PasswordSetter)
+	if !ok {
+		return 0, fmt.Errorf("%w: the Authenticator cannot set passwords", ErrConfig)
+	}
+	if err := ps.SetPassword(ctx, subject, newPassword); err != nil {
+		return 0, err
+	}
+	return s.revokeSubject(ctx, subject, keepSession, "password_changed", ClientInfo{})
 }
 
 // Authorize asks the configured Authorizer. It returns nil when allowed,

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -47,5 +48,74 @@ func TestThrottleHoldsUnderParallelBurst(t *testing.T) {
 	_, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
 	if !errors.Is(err, core.ErrTooManyRequests) {
 		t.Fatalf("correct password during throttling: %v, want 429", err)
+	}
+}
+
+// R55: an optional global limit brakes a distributed attack that stays under
+// every per-account and per-IP limit.
+func TestGlobalLoginLimit(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.LoginThrottle.GlobalLimit = 3 }})
+	ctx := context.Background()
+	for i, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		_, err := f.Service.Login(ctx, core.LoginInput{Email: email, Password: "guess",
+			Client: core.ClientInfo{IP: "198.51.100." + string(rune('1'+i))}})
+		if !errors.Is(err, core.ErrInvalidGrant) {
+			t.Fatalf("attempt %d: %v, want invalid_grant", i, err)
+		}
+	}
+	_, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password,
+		Client: core.ClientInfo{IP: "203.0.113.9"}})
+	if !errors.Is(err, core.ErrTooManyRequests) || core.ReasonOf(err) != "global_limit" {
+		t.Fatalf("after the global limit: %v, want 429 global_limit", err)
+	}
+	var e *core.Error
+	if !errors.As(err, &e) || e.RetryAfter <= 0 {
+		t.Fatalf("no Retry-After: %v", err)
+	}
+}
+
+// R63: a failed login of a known account names its subject in the audit log.
+func TestFailedLoginLogsKnownSubject(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	_, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.AdminEmail, Password: "guess"})
+	if !errors.Is(err, core.ErrInvalidGrant) {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.Logs.String(), `"subject":"`+f.AdminID+`"`) {
+		t.Fatalf("failed login of a known account without its subject: %s", f.Logs.String())
+	}
+}
+
+// R42: a password change ends every other session at once and keeps the one
+// that made it; the old password stops working.
+func TestChangePasswordRevokesOtherSessions(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	login := func(pw string) (*core.TokenResponse, error) {
+		return f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: pw})
+	}
+	keep, err := login(authtest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := login(authtest.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.Service.ChangePassword(ctx, f.UserID, "a brand new passphrase", keep.SessionID)
+	if err != nil || n != 1 {
+		t.Fatalf("ChangePassword = %d, %v; want 1 revoked", n, err)
+	}
+	if _, err := f.Service.Authenticate(ctx, other.AccessToken); !errors.Is(err, core.ErrInvalidToken) {
+		t.Fatalf("the other session survived: %v", err)
+	}
+	if _, err := f.Service.Authenticate(ctx, keep.AccessToken); err != nil {
+		t.Fatalf("the session making the change was revoked: %v", err)
+	}
+	if _, err := login(authtest.Password); !errors.Is(err, core.ErrInvalidGrant) {
+		t.Fatalf("old password: %v, want invalid_grant", err)
+	}
+	if _, err := login("a brand new passphrase"); err != nil {
+		t.Fatalf("new password: %v", err)
 	}
 }

@@ -32,12 +32,21 @@ func Logger() *slog.Logger {
 	return NewLogger(os.Stderr, !isTerminal(os.Stderr))
 }
 
-// NewLogger returns a JSON or text slog logger writing to w at level Info.
+// NewLogger returns a JSON or text slog logger writing to w at level Info,
+// with every record's time in UTC (audit events carry UTC times).
 func NewLogger(w io.Writer, json bool) *slog.Logger {
+	opts := &slog.HandlerOptions{ReplaceAttr: utcTime}
 	if json {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func utcTime(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.TimeKey && a.Value.Kind() == slog.KindTime {
+		a.Value = slog.TimeValue(a.Value.Time().UTC())
+	}
+	return a
 }
 
 func isTerminal(f *os.File) bool {

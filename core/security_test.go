@@ -1,0 +1,644 @@
+package core_test
+
+// Focused tests for items of the security checklist
+// (security-requirements.md) that had no test of their own. Each test name
+// carries the item number; SECURITY.md maps every item to its tests.
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/netip"
+	"net/textproto"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/store"
+)
+
+// secRequest is a core.HTTPRequest built by hand, so that the core's
+// request handling can be tested without a transport.
+type secRequest struct {
+	remote  string
+	headers map[string][]string
+	cookies map[string][]string
+	body    []byte
+}
+
+func newSecRequest(remote string) *secRequest {
+	return &secRequest{remote: remote, headers: map[string][]string{}, cookies: map[string][]string{}}
+}
+
+func (r *secRequest) with(name, value string) *secRequest {
+	k := textproto.CanonicalMIMEHeaderKey(name)
+	r.headers[k] = append(r.headers[k], value)
+	return r
+}
+
+func (r *secRequest) jsonBody(body string) *secRequest {
+	r.body = []byte(body)
+	return r.with("Content-Type", "application/json")
+}
+
+func (r *secRequest) Header(name string) string {
+	if v := r.headers[textproto.CanonicalMIMEHeaderKey(name)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (r *secRequest) HeaderValues(name string) []string {
+	return r.headers[textproto.CanonicalMIMEHeaderKey(name)]
+}
+
+func (r *secRequest) Cookie(name string) (string, bool) {
+	if v := r.cookies[name]; len(v) > 0 {
+		return v[0], true
+	}
+	return "", false
+}
+
+func (r *secRequest) CookieCount(name string) int { return len(r.cookies[name]) }
+func (r *secRequest) RemoteAddr() string          { return r.remote }
+
+func (r *secRequest) Body(limit int64) ([]byte, error) {
+	if int64(len(r.body)) > limit {
+		return nil, core.ErrBodyTooLarge
+	}
+	return r.body, nil
+}
+
+func secLogin(t *testing.T, f *authtest.Fixture, email string, c core.ClientInfo) *core.TokenResponse {
+	t.Helper()
+	tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: email, Password: authtest.Password, Client: c})
+	if err != nil {
+		t.Fatalf("login %s: %v", email, err)
+	}
+	return tr
+}
+
+func secRefresh(t *testing.T, f *authtest.Fixture, rt string) *core.TokenResponse {
+	t.Helper()
+	tr, err := f.Service.Refresh(context.Background(), rt, core.ClientInfo{})
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	return tr
+}
+
+// secClaims decodes the payload of a compact JWS without verifying it.
+func secClaims(t *testing.T, jws string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jws, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS")
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// R27: every access token the Service issues carries a unique jti of 128
+// random bits (base64url of 16 bytes), on login and on every refresh.
+func TestR27_ServiceIssuesUniqueRandomJTI(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	seen := map[string]bool{}
+	check := func(access string) {
+		t.Helper()
+		jti, _ := secClaims(t, access)["jti"].(string)
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(jti)
+		if err != nil || len(raw) != 16 {
+			t.Fatalf("jti %q is not 128 bits of base64url", jti)
+		}
+		if seen[jti] {
+			t.Fatalf("jti %q issued twice", jti)
+		}
+		seen[jti] = true
+	}
+	for range 2 {
+		tr := secLogin(t, f, authtest.UserEmail, core.ClientInfo{})
+		check(tr.AccessToken)
+		for range 25 {
+			f.Clock.Advance(time.Second)
+			tr = secRefresh(t, f, tr.RefreshToken)
+			check(tr.AccessToken)
+		}
+	}
+}
+
+// secWalkStrings calls fn with every string and byte slice reachable from v,
+// unexported fields included (read only, through reflection).
+func secWalkStrings(v reflect.Value, seen map[uintptr]bool, fn func(string)) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() || seen[v.Pointer()] {
+			return
+		}
+		seen[v.Pointer()] = true
+		secWalkStrings(v.Elem(), seen, fn)
+	case reflect.Interface:
+		if !v.IsNil() {
+			secWalkStrings(v.Elem(), seen, fn)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			secWalkStrings(v.Field(i), seen, fn)
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			secWalkStrings(it.Key(), seen, fn)
+			secWalkStrings(it.Value(), seen, fn)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			fn(string(v.Bytes()))
+			return
+		}
+		for i := range v.Len() {
+			secWalkStrings(v.Index(i), seen, fn)
+		}
+	case reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			b := make([]byte, v.Len())
+			for i := range b {
+				b[i] = byte(v.Index(i).Uint())
+			}
+			fn(string(b))
+			return
+		}
+		for i := range v.Len() {
+			secWalkStrings(v.Index(i), seen, fn)
+		}
+	case reflect.String:
+		fn(v.String())
+	}
+}
+
+// R34: refresh tokens carry 256 random bits, and the store keeps only
+// digests: neither a refresh token (current, rotated or the sealed successor
+// served to grace replays) nor its raw bytes can be read back from anything
+// the memory store holds.
+func TestR34_StoreKeepsOnlyDigests(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	t0 := secLogin(t, f, authtest.UserEmail, core.ClientInfo{IP: "192.0.2.1"})
+	t1 := secRefresh(t, f, t0.RefreshToken)
+	replay := secRefresh(t, f, t0.RefreshToken) // grace replay: the successor is opened from the store
+	if replay.RefreshToken != t1.RefreshToken {
+		t.Fatal("grace replay did not return the successor")
+	}
+	f.Clock.Advance(time.Minute)
+	t2 := secRefresh(t, f, t1.RefreshToken)
+	other := secLogin(t, f, authtest.AdminEmail, core.ClientInfo{})
+	if err := f.Service.Logout(ctx, core.LogoutInput{RefreshToken: other.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{t0.RefreshToken, t1.RefreshToken, t2.RefreshToken, other.RefreshToken}
+	var secrets []string
+	for _, tok := range tokens {
+		raw, err := base64.RawURLEncoding.Strict().DecodeString(tok)
+		if err != nil || len(raw) < 32 {
+			t.Fatalf("refresh token is not base64url of at least 256 bits")
+		}
+		secrets = append(secrets, tok, string(raw))
+	}
+	// Stop the revocation poller so that nothing touches the store while it
+	// is read without its lock.
+	if err := f.Service.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var sawSession bool
+	digests := 0
+	secWalkStrings(reflect.ValueOf(f.Store), map[uintptr]bool{}, func(s string) {
+		if s == t0.SessionID {
+			sawSession = true
+		}
+		if len(s) == 32 {
+			digests++
+		}
+		for _, secret := range secrets {
+			if strings.Contains(s, secret) {
+				t.Fatalf("the store holds a raw refresh token (or its bytes)")
+			}
+		}
+	})
+	if !sawSession || digests < len(tokens) {
+		t.Fatalf("the walk did not reach the sessions (session seen %v, %d digests)", sawSession, digests)
+	}
+	// The store resolves none of the tokens when given the token itself
+	// instead of its digest.
+	for _, tok := range tokens {
+		for _, key := range [][]byte{[]byte(tok), []byte(tok)[:32]} {
+			if _, _, err := f.Store.SessionByToken(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("the store resolves a session from raw token material: %v", err)
+			}
+		}
+	}
+}
+
+// R41: the deny-list behind the guards is keyed by session id (sid), not by
+// token: revoking a session refuses every access token of it, also those never
+// presented to logout, and an entry outlives the tokens it covers.
+func TestR41_RevocationKeyedBySessionOutlivesTokens(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	t0 := secLogin(t, f, authtest.UserEmail, core.ClientInfo{})
+	f.Clock.Advance(time.Minute)
+	t1 := secRefresh(t, f, t0.RefreshToken)
+	if err := f.Service.Logout(ctx, core.LogoutInput{RefreshToken: t1.RefreshToken}); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []string{t0.AccessToken, t1.AccessToken} {
+		if _, err := f.Service.Authenticate(ctx, at); core.ReasonOf(err) != "session_revoked" {
+			t.Fatalf("access token of a revoked session: %v, want session_revoked", err)
+		}
+	}
+	// The feed names the session, nothing else.
+	revs, err := f.Store.Revocations(ctx, 0, 0)
+	if err != nil || len(revs) != 1 || revs[0].SessionID != t0.SessionID {
+		t.Fatalf("revocation feed %+v, %v; want one entry for the session", revs, err)
+	}
+	// One second before t1 expires (exp + leeway), after the cache has been
+	// pruned, the entry is still there.
+	cfg := f.Service.Config()
+	exp := time.Unix(int64(secClaims(t, t1.AccessToken)["exp"].(float64)), 0)
+	f.Clock.Set(exp.Add(cfg.Leeway - time.Second))
+	if err := f.Service.SyncRevocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.Authenticate(ctx, t1.AccessToken); core.ReasonOf(err) != "session_revoked" {
+		t.Fatalf("revoked session's token near its expiry: %v, want session_revoked", err)
+	}
+	// Afterwards the token is refused on its own expiry.
+	f.Clock.Set(exp.Add(cfg.Leeway + time.Hour))
+	if err := f.Service.SyncRevocations(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.Authenticate(ctx, t1.AccessToken); core.ReasonOf(err) != "expired" {
+		t.Fatalf("long after expiry: %v, want expired", err)
+	}
+}
+
+// R46: the step-up guard accepts only a recent password login (auth_time);
+// a refresh does not renew it.
+func TestR46_StepUpGuardWantsRecentPasswordLogin(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	req := newSecRequest("192.0.2.1:1234")
+	tr := secLogin(t, f, authtest.UserEmail, core.ClientInfo{})
+	p, err := f.Service.Authenticate(ctx, tr.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := f.Service.GuardRecentAuth(ctx, req, p, 5*time.Minute); resp != nil {
+		t.Fatalf("fresh login refused: %d", resp.Status)
+	}
+	f.Clock.Advance(6 * time.Minute)
+	next := secRefresh(t, f, tr.RefreshToken)
+	p, err = f.Service.Authenticate(ctx, next.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range []*core.Principal{p, nil} {
+		resp := f.Service.GuardRecentAuth(ctx, req, pr, 5*time.Minute)
+		if resp == nil || resp.Status != 403 || !bytes.Contains(resp.Body, []byte(`"insufficient_scope"`)) {
+			t.Fatalf("stale authentication accepted: %+v", resp)
+		}
+	}
+	if !strings.Contains(f.Logs.String(), `"reason":"reauthentication_required"`) {
+		t.Fatal("the refused step-up is not logged")
+	}
+	again := secLogin(t, f, authtest.UserEmail, core.ClientInfo{})
+	p, _ = f.Service.Authenticate(ctx, again.AccessToken)
+	if resp := f.Service.GuardRecentAuth(ctx, req, p, 5*time.Minute); resp != nil {
+		t.Fatalf("new login refused: %d", resp.Status)
+	}
+}
+
+// R56: the client IP is the socket peer; X-Forwarded-For, X-Real-IP and
+// Forwarded count only from a configured trusted proxy, and then the
+// right-most untrusted hop is used.
+func TestR56_ClientIPFromSocketUnlessTrustedProxy(t *testing.T) {
+	spoof := func(r *secRequest) *secRequest {
+		return r.with("X-Forwarded-For", "203.0.113.9").with("X-Real-IP", "203.0.113.9").with("Forwarded", "for=203.0.113.9")
+	}
+	plain := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.LoginThrottle.IPLimit = 2 }})
+	for remote, want := range map[string]string{
+		"192.0.2.1:1234":          "192.0.2.1",
+		"[::ffff:192.0.2.1]:1234": "192.0.2.1",
+		"[2001:db8::1]:443":       "2001:db8::1",
+	} {
+		if got := plain.Service.ClientInfo(spoof(newSecRequest(remote))).IP; got != want {
+			t.Errorf("peer %s with forwarding headers: IP %q, want %q", remote, got, want)
+		}
+	}
+	// The IP limit counts the socket peer, whatever the headers claim.
+	login := func(svc *core.Service, r *secRequest, email string) int {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"email": email, "password": "a wrong password"})
+		return svc.Serve(context.Background(), core.EndpointLogin, r.jsonBody(string(body)), "").Status
+	}
+	for i, xff := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
+		want := 400
+		if i == 2 {
+			want = 429
+		}
+		r := newSecRequest("192.0.2.1:1234").with("X-Forwarded-For", xff).with("X-Real-IP", xff)
+		if got := login(plain.Service, r, "nobody"+xff+"@example.com"); got != want {
+			t.Fatalf("attempt %d: status %d, want %d", i+1, got, want)
+		}
+	}
+
+	proxied := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	}})
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"10.0.0.1:80", "198.51.100.7", "198.51.100.7"},
+		{"10.0.0.1:80", "198.51.100.7, 10.0.0.2", "198.51.100.7"},
+		{"10.0.0.1:80", "1.2.3.4, 198.51.100.7", "198.51.100.7"}, // a client-chosen left-most hop is not believed
+		{"10.0.0.1:80", "not-an-ip", "10.0.0.1"},
+		{"192.0.2.1:80", "198.51.100.7", "192.0.2.1"}, // not a trusted peer
+	} {
+		r := newSecRequest(tc.remote).with("X-Forwarded-For", tc.xff)
+		if got := proxied.Service.ClientInfo(r).IP; got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: IP %q, want %q", tc.remote, tc.xff, got, tc.want)
+		}
+	}
+}
+
+// secCountingAuth counts credential checks (each one Argon2id computation).
+type secCountingAuth struct {
+	core.Authenticator
+	n atomic.Int64
+}
+
+func (c *secCountingAuth) Authenticate(ctx context.Context, email, password string) (core.Identity, error) {
+	c.n.Add(1)
+	return c.Authenticator.Authenticate(ctx, email, password)
+}
+
+// R57: the throttle is checked before the password hash: a throttled attempt
+// (right password included) never reaches the authenticator.
+func TestR57_ThrottleCheckedBeforePasswordHash(t *testing.T) {
+	var auth *secCountingAuth
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
+		auth = &secCountingAuth{Authenticator: c.Authenticator}
+		c.Authenticator = auth
+		c.LoginThrottle.IPLimit = 12
+	}})
+	ctx := context.Background()
+	try := func(email, password, ip string) error {
+		_, err := f.Service.Login(ctx, core.LoginInput{Email: email, Password: password, Client: core.ClientInfo{IP: ip}})
+		return err
+	}
+	limit := f.Service.Config().LoginThrottle.AccountLimit
+	for range limit {
+		if err := try(authtest.UserEmail, "a wrong password", "192.0.2.1"); !errors.Is(err, core.ErrInvalidGrant) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	if got := auth.n.Load(); got != int64(limit) {
+		t.Fatalf("%d credential checks for %d attempts", got, limit)
+	}
+	for _, pw := range []string{"a wrong password", authtest.Password} {
+		if err := try(authtest.UserEmail, pw, "192.0.2.2"); !errors.Is(err, core.ErrTooManyRequests) {
+			t.Fatalf("throttled account: %v, want 429", err)
+		}
+	}
+	if got := auth.n.Load(); got != int64(limit) {
+		t.Fatalf("throttled attempts reached the password hash (%d checks)", got)
+	}
+	// The same for the IP limit: two more checks from 192.0.2.1, then none.
+	for i := range 5 {
+		err := try("someone"+string(rune('a'+i))+"@example.com", "a wrong password", "192.0.2.1")
+		if want := i >= 2; errors.Is(err, core.ErrTooManyRequests) != want {
+			t.Fatalf("attempt %d from a throttled IP: %v", i, err)
+		}
+	}
+	if got := auth.n.Load(); got != int64(limit)+2 {
+		t.Fatalf("%d credential checks, want %d", got, limit+2)
+	}
+}
+
+// R58: the comparisons of secrets are constant-time: Argon2id hashes with
+// crypto/subtle, HMAC signatures with hmac.Equal; no variable-time
+// comparison helper is used on byte slices anywhere in the core or the
+// memory store. Refresh-token digests are never compared: they are looked up
+// as map or index keys.
+func TestR58_SecretsComparedInConstantTime(t *testing.T) {
+	fset := token.NewFileSet()
+	calls := map[string]map[string]bool{} // function -> "pkg.Func" called
+	for _, dir := range []string{".", "memstore"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range f.Decls {
+				fd, ok := d.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					continue
+				}
+				fn := fd.Name.Name
+				if fd.Recv != nil && len(fd.Recv.List) == 1 {
+					rt := fd.Recv.List[0].Type
+					if st, ok := rt.(*ast.StarExpr); ok {
+						rt = st.X
+					}
+					if id, ok := rt.(*ast.Ident); ok {
+						fn = id.Name + "." + fn
+					}
+				}
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					ce, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
+					}
+					sel, ok := ce.Fun.(*ast.SelectorExpr)
+					if !ok {
+						return true
+					}
+					pkg, ok := sel.X.(*ast.Ident)
+					if !ok {
+						return true
+					}
+					called := pkg.Name + "." + sel.Sel.Name
+					switch called {
+					case "bytes.Equal", "bytes.Compare", "reflect.DeepEqual", "slices.Equal":
+						t.Errorf("%s: %s calls %s (variable time)", fset.Position(ce.Pos()), fn, called)
+					}
+					if calls[fn] == nil {
+						calls[fn] = map[string]bool{}
+					}
+					calls[fn][called] = true
+					return true
+				})
+			}
+		}
+	}
+	for fn, want := range map[string]string{
+		"phcHash.verify": "subtle.ConstantTimeCompare", // Argon2id hash
+		"Key.verifyMAC":  "hmac.Equal",                 // HS256 signature
+	} {
+		if !calls[fn][want] {
+			t.Errorf("%s does not call %s", fn, want)
+		}
+	}
+}
+
+// secLogEvents parses the JSON log lines of a fixture.
+func secLogEvents(t *testing.T, f *authtest.Fixture) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(f.Logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// R63: every authentication decision is one structured event with the time,
+// the client IP, user agent and request id, and the subject and session id
+// when they are known: login success, failure (with its reason category) and
+// throttling, refresh, reuse, revocation, logout, access-token refusal and
+// authorisation denial.
+func TestR63_EveryDecisionIsLogged(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.LoginThrottle.AccountLimit = 1 }})
+	ctx := context.Background()
+	client := core.ClientInfo{IP: "192.0.2.44", UserAgent: "r63-agent/1.0", RequestID: "req-r63"}
+	req := newSecRequest("192.0.2.44:5555").with("User-Agent", client.UserAgent).with("X-Request-Id", client.RequestID)
+
+	// Login failure, then the account is throttled.
+	if _, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: "a wrong password", Client: client}); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	if _, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password, Client: client}); !errors.Is(err, core.ErrTooManyRequests) {
+		t.Fatalf("throttled login: %v", err)
+	}
+	a := secLogin(t, f, authtest.AdminEmail, client)
+	b := secLogin(t, f, authtest.AdminEmail, client)
+	c := secLogin(t, f, authtest.AdminEmail, client)
+	a1, err := f.Service.Refresh(ctx, a.RefreshToken, client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.Refresh(ctx, a.RefreshToken, client); err != nil { // grace replay
+		t.Fatal(err)
+	}
+	f.Clock.Advance(time.Minute)
+	if _, err := f.Service.Refresh(ctx, a.RefreshToken, client); !errors.Is(err, core.ErrInvalidGrant) { // reuse
+		t.Fatalf("reuse: %v", err)
+	}
+	if _, err := f.Service.Refresh(ctx, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", client); !errors.Is(err, core.ErrInvalidGrant) {
+		t.Fatalf("unknown token: %v", err)
+	}
+	// Access-token refusal and authorisation denial at the guards.
+	bad := newSecRequest("192.0.2.44:5555").with("User-Agent", client.UserAgent).with("X-Request-Id", client.RequestID).
+		with("Authorization", "Bearer "+a1.AccessToken)
+	if _, resp := f.Service.Guard(ctx, bad); resp == nil || resp.Status != 401 {
+		t.Fatal("access token of a revoked session accepted")
+	}
+	pb, err := f.Service.Authenticate(ctx, b.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb.Roles = []string{"user"}
+	if resp := f.Service.GuardRole(ctx, req, pb, "admin"); resp == nil || resp.Status != 403 {
+		t.Fatal("missing role accepted")
+	}
+	if resp := f.Service.GuardPermission(ctx, req, pb, "reports", "delete"); resp == nil || resp.Status != 403 {
+		t.Fatal("missing permission accepted")
+	}
+	// Revocations and logout.
+	if err := f.Service.RevokeSession(ctx, pb, c.SessionID, client); err != nil {
+		t.Fatal(err)
+	}
+	secLogin(t, f, authtest.AdminEmail, client) // one more session for "revoke others"
+	if _, err := f.Service.RevokeOtherSessions(ctx, pb, client); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Service.Logout(ctx, core.LogoutInput{RefreshToken: b.RefreshToken, Client: client}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Service.RevokeSubject(ctx, f.UserID); err != nil {
+		t.Fatal(err)
+	}
+
+	type want struct {
+		event, reason   string
+		subject, sessID string // "" = not required
+	}
+	wants := []want{
+		{"login_failed", "wrong_password", "", ""},
+		{"login_throttled", "account_limit", "", ""},
+		{"login_succeeded", "", f.AdminID, a.SessionID},
+		{"refresh_succeeded", "", f.AdminID, a.SessionID},
+		{"refresh_grace_replay", "", f.AdminID, a.SessionID},
+		{"refresh_token_reuse", "reuse_detected", f.AdminID, a.SessionID},
+		{"refresh_failed", "unknown_token", "", ""},
+		{"access_denied", "session_revoked", "", ""},
+		{"access_denied", "missing_role", f.AdminID, b.SessionID},
+		{"access_denied", "permission_denied", f.AdminID, b.SessionID},
+		{"session_revoked", "", f.AdminID, c.SessionID},
+		{"sessions_revoked", "revoked_others", f.AdminID, b.SessionID},
+		{"logout", "", f.AdminID, b.SessionID},
+	}
+	events := secLogEvents(t, f)
+	for _, w := range wants {
+		found := false
+		for _, e := range events {
+			if e["event"] != w.event || (w.reason != "" && e["reason"] != w.reason) ||
+				(w.subject != "" && e["subject"] != w.subject) || (w.sessID != "" && e["session_id"] != w.sessID) {
+				continue
+			}
+			found = true
+			if _, err := time.Parse(time.RFC3339Nano, e["time"].(string)); err != nil {
+				t.Errorf("%s: time %v", w.event, e["time"])
+			}
+			if e["ip"] != client.IP || e["user_agent"] != client.UserAgent || e["request_id"] != client.RequestID {
+				t.Errorf("%s (%s): client fields %v %v %v", w.event, w.reason, e["ip"], e["user_agent"], e["request_id"])
+			}
+		}
+		if !found {
+			t.Errorf("no %s event (reason %q, subject %q, session %q) in the log", w.event, w.reason, w.subject, w.sessID)
+		}
+	}
+	// An administrative revocation of a subject is logged too.
+	found := false
+	for _, e := range events {
+		if e["event"] == "sessions_revoked" && e["reason"] == "subject" && e["subject"] == f.UserID {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("RevokeSubject is not logged")
+	}
+}

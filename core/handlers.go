@@ -449,14 +449,20 @@ func ParseBearer(h string) (token string, ok bool, err error) {
 		return "", true, errNotBearer
 	}
 	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=') {
+		if !token68[t[i]] {
 			return "", true, errNotBearer
 		}
 	}
 	return t, true, nil
 }
+
+// token68 marks the characters of RFC 6750's b64token.
+var token68 = func() (set [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/=") {
+		set[c] = true
+	}
+	return set
+}()
 
 // ClientInfo describes the caller: the socket peer's IP unless that peer is a
 // trusted proxy, in which case the right-most untrusted X-Forwarded-For hop.

@@ -23,22 +23,11 @@ func TestCORS(t *testing.T) {
 	demotest.CORS(t, srv.URL)
 }
 
-// TestRun starts the server as `go run ./examples/chi` (the README's first
-// command) does and checks the start line and a login over the real
-// listener; the cleanup checks the clean shutdown.
+// TestRun starts the server as `go run ./examples/chi` does, over a real
+// listener, and checks its start line, a login and the clean shutdown.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	s := demotest.Start(t, run, nil)
-	if s.StartLine["router"] != "chi" || !strings.HasPrefix(s.StartLine["demo_password"].(string), demo.DefaultDemoPassword) {
-		t.Fatalf("start line %v", s.StartLine)
-	}
-	c := &demotest.Client{T: t, Base: s.Base}
-	if r := c.Do("GET", demo.PathHealth, nil); r.Status != 200 {
-		t.Fatalf("healthz %d", r.Status)
-	}
-	if r := c.Do("POST", "/auth/login", map[string]string{"email": "user@example.com", "password": demo.DefaultDemoPassword}); r.Status != 200 {
-		t.Fatalf("login %d %s", r.Status, r.Body)
-	}
+	demotest.StartAndLogin(t, run, "chi")
 }
 
 // TestRunNeverLogsAnEnvPassword starts the server with

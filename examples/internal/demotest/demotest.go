@@ -474,3 +474,25 @@ func Start(t testing.TB, run Run, kv map[string]string) *Started {
 	t.Fatalf("no start line; log:\n%s", log.String())
 	return nil
 }
+
+// StartAndLogin starts the server as `go run ./examples/<router>` (the
+// README's first command) does, checks the start line (router name, the
+// default demo password announced) and that healthz and a login answer over
+// the real listener; Start's cleanup checks the clean shutdown.
+func StartAndLogin(t *testing.T, run Run, router string) {
+	t.Helper()
+	s := Start(t, run, nil)
+	if s.StartLine["router"] != router {
+		t.Fatalf("start line %v: router is not %q", s.StartLine, router)
+	}
+	if pw, _ := s.StartLine["demo_password"].(string); !strings.HasPrefix(pw, demo.DefaultDemoPassword) {
+		t.Fatalf("start line %v: the default demo password is not announced", s.StartLine)
+	}
+	c := &Client{T: t, Base: s.Base}
+	if r := c.Do("GET", demo.PathHealth, nil); r.Status != 200 {
+		t.Fatalf("healthz %d", r.Status)
+	}
+	if r := c.Do("POST", "/auth/login", map[string]string{"email": "user@example.com", "password": demo.DefaultDemoPassword}); r.Status != 200 {
+		t.Fatalf("login %d %s", r.Status, r.Body)
+	}
+}

@@ -123,8 +123,8 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 		AccessTTL:          cfg.AccessTTL,
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
-		RefreshGrace:       cfg.RefreshGrace,
-		Leeway:             cfg.Leeway,
+		RefreshGrace:       noneIfZero(cfg.RefreshGrace),
+		Leeway:             noneIfZero(cfg.Leeway),
 		Cookie:             core.CookieConfig{AllowedOrigins: cfg.AllowedOrigins},
 		Logger:             a.Logger,
 	})
@@ -389,4 +389,13 @@ func Main(run func(ctx context.Context, getenv func(string) string, logger *slog
 		logger.Error("authguard example server failed", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
+}
+
+// noneIfZero maps an explicit zero duration to core's "none" (a negative
+// value); core reads zero as "use the default".
+func noneIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -182,7 +182,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		bad(EnvStore, "%v", err)
 	}
 
-	dur := func(name string, def time.Duration) time.Duration {
+	dur := func(name string, def time.Duration, zeroOK bool) time.Duration {
 		v := env(name)
 		if v == "" {
 			return def
@@ -192,17 +192,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			bad(name, "%q is not a Go duration (for example 10m, 1h30m, 336h)", v)
 			return def
 		}
-		if d <= 0 {
+		if d < 0 || (d == 0 && !zeroOK) {
 			bad(name, "%q must be greater than zero", v)
 			return def
 		}
 		return d
 	}
-	cfg.AccessTTL = dur(EnvAccessTTL, DefaultAccessTTL)
-	cfg.RefreshIdleTTL = dur(EnvRefreshIdleTTL, DefaultRefreshIdleTTL)
-	cfg.RefreshAbsoluteTTL = dur(EnvRefreshAbsoluteTTL, DefaultRefreshAbsoluteTTL)
-	cfg.RefreshGrace = dur(EnvRefreshGrace, DefaultRefreshGrace)
-	cfg.Leeway = dur(EnvLeeway, DefaultLeeway)
+	cfg.AccessTTL = dur(EnvAccessTTL, DefaultAccessTTL, false)
+	cfg.RefreshIdleTTL = dur(EnvRefreshIdleTTL, DefaultRefreshIdleTTL, false)
+	cfg.RefreshAbsoluteTTL = dur(EnvRefreshAbsoluteTTL, DefaultRefreshAbsoluteTTL, false)
+	// 0s is a real setting for these two: no grace window, no leeway.
+	cfg.RefreshGrace = dur(EnvRefreshGrace, DefaultRefreshGrace, true)
+	cfg.Leeway = dur(EnvLeeway, DefaultLeeway, true)
 
 	// The core refuses these too (core.New); checking them here names the
 	// variable in the message.

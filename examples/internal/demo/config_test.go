@@ -1,7 +1,9 @@
 package demo
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -135,7 +137,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{EnvAccessTTL, "ten minutes", []string{"AUTHGUARD_ACCESS_TTL", `"ten minutes" is not a Go duration`}},
 		{EnvRefreshIdleTTL, "14d", []string{"AUTHGUARD_REFRESH_IDLE_TTL", "not a Go duration"}},
 		{EnvRefreshAbsoluteTTL, "-1h", []string{"AUTHGUARD_REFRESH_ABSOLUTE_TTL", "greater than zero"}},
-		{EnvRefreshGrace, "0", []string{"AUTHGUARD_REFRESH_GRACE", "greater than zero"}},
+		{EnvRefreshGrace, "-1s", []string{"AUTHGUARD_REFRESH_GRACE", "greater than zero"}},
 		{EnvRefreshGrace, "61s", []string{"AUTHGUARD_REFRESH_GRACE", "1m1s is more than the 1m0s maximum"}},
 		{EnvLeeway, "61s", []string{"AUTHGUARD_LEEWAY", "1m1s is more than the 1m0s maximum", "clock leeway"}},
 		{EnvLeeway, "5", []string{"AUTHGUARD_LEEWAY", `"5" is not a Go duration`}},
@@ -220,5 +222,23 @@ func TestUsageNamesEveryVariable(t *testing.T) {
 		if !strings.Contains(Usage, v+" ") {
 			t.Errorf("Usage does not name %s", v)
 		}
+	}
+}
+
+func TestZeroLeewayAndGraceMeanNone(t *testing.T) {
+	cfg, err := LoadConfig(env(map[string]string{EnvLeeway: "0s", EnvRefreshGrace: "0s", EnvStore: "memory:"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Leeway != 0 || cfg.RefreshGrace != 0 {
+		t.Fatalf("leeway %s, grace %s; want 0 and 0", cfg.Leeway, cfg.RefreshGrace)
+	}
+	app, err := Open(context.Background(), cfg, NewLogger(io.Discard, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if got := app.Service.Config(); got.Leeway != 0 || got.RefreshGrace != 0 {
+		t.Fatalf("core got leeway %s, grace %s; want none", got.Leeway, got.RefreshGrace)
 	}
 }

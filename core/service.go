@@ -179,7 +179,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 	}
 	// Count the attempt before the expensive check, so a burst of parallel
 	// guesses cannot all pass the check above before any of them is counted.
-	if err := s.hitThrottle(ctx, now, accountKey, ipKey); err != nil {
+	ipWindow, err := s.hitThrottle(ctx, now, accountKey, ipKey)
+	if err != nil {
 		if errors.Is(err, ErrTooManyRequests) {
 			s.audit(ctx, slog.LevelWarn, "login_throttled", in.Client, "", "", ReasonOf(err))
 		}
@@ -199,9 +200,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 		s.audit(ctx, slog.LevelInfo, "login_failed", in.Client, id.Subject, "", ReasonOf(err))
 		return nil, &Error{Kind: ErrInvalidGrant, Reason: ReasonOf(err), Err: err}
 	}
-	if s.throttle != nil {
+	if s.throttle != nil && !s.cfg.LoginThrottle.DisabledUnsafe {
+		// A success resets the address's count and takes back the IP's hit:
+		// only failures stay counted against an IP.
 		if err := s.throttle.Reset(ctx, accountKey); err != nil {
 			s.log.WarnContext(ctx, "authguard: resetting the login throttle failed", slog.String("error", err.Error()))
+		}
+		if err := s.throttle.Forgive(ctx, ipKey, ipWindow); err != nil {
+			s.log.WarnContext(ctx, "authguard: forgiving the login throttle failed", slog.String("error", err.Error()))
 		}
 	}
 	tok, hash, err := newRefreshToken()
@@ -266,25 +272,28 @@ func (s *Service) throttleLimits() [3]int {
 }
 
 // hitThrottle counts one credential check against each key (account, then
-// IP) and refuses it when a concurrent burst pushed a count past its limit.
-// A success later resets the account's count; the IP's keeps it, so the IP
-// limit bounds credential checks from one address, successes included.
-func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string) error {
+// IP) before the check runs, so a burst of parallel guesses cannot all pass
+// checkThrottle before any is counted, and refuses the attempt when a burst
+// pushed a count past its limit. It returns the IP window's start, for
+// Forgive after a success.
+func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string) (time.Time, error) {
+	var last time.Time
 	if s.cfg.LoginThrottle.DisabledUnsafe {
-		return nil
+		return last, nil
 	}
 	limits := s.throttleLimits()
 	w := s.cfg.LoginThrottle.Window
 	for i, k := range keys {
 		n, start, err := s.throttle.Hit(ctx, k, now, w)
 		if err != nil {
-			return newError(ErrUnavailable, "throttle_store", err)
+			return last, newError(ErrUnavailable, "throttle_store", err)
 		}
 		if n > limits[i] {
-			return &Error{Kind: ErrTooManyRequests, Reason: throttleReasons[i] + "_burst", RetryAfter: start.Add(w).Sub(now)}
+			return last, &Error{Kind: ErrTooManyRequests, Reason: throttleReasons[i] + "_burst", RetryAfter: start.Add(w).Sub(now)}
 		}
+		last = start
 	}
-	return nil
+	return last, nil
 }
 
 var throttleReasons = [...]string{"account_limit", "ip_limit", "global_limit"}

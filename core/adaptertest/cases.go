@@ -247,11 +247,9 @@ func throttleCases() []testCase {
 			h.f.Clock.Advance(15 * time.Minute)
 			h.login(authtest.AdminEmail)
 		}},
-		{name: "throttle/success_resets_address_not_ip(configured account 3, ip 7)", config: func(c *core.Config) {
-			c.LoginThrottle.AccountLimit, c.LoginThrottle.IPLimit = 3, 7
+		{name: "throttle/success_resets_address_not_ip(configured account 3, ip 5)", config: func(c *core.Config) {
+			c.LoginThrottle.AccountLimit, c.LoginThrottle.IPLimit = 3, 5
 		}, run: func(h *harness) {
-			// Every credential check counts against the IP, successes included
-			// ("only credential checks count"); a success resets only the address.
 			h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant)
 			h.loginAttempt(authtest.UserEmail, wrongPassword2).Err(core.ErrInvalidGrant)
 			h.login(authtest.UserEmail)
@@ -259,7 +257,15 @@ func throttleCases() []testCase {
 			h.loginAttempt(authtest.UserEmail, wrongPassword2).Err(core.ErrInvalidGrant)
 			h.login(authtest.UserEmail) // 4 failures in the window, but the success reset the address
 			h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrInvalidGrant)
-			h.loginReq(authtest.UserEmail).Send().Err(core.ErrTooManyRequests) // the IP's 7 checks were not reset
+			h.loginReq(authtest.UserEmail).Send().Err(core.ErrTooManyRequests) // the IP's 5 failures were not reset
+		}},
+		{name: "throttle/successes_not_counted_against_ip(configured ip 3)", config: func(c *core.Config) {
+			c.LoginThrottle.IPLimit = 3
+		}, run: func(h *harness) {
+			for range 5 {
+				h.login(authtest.UserEmail)
+				h.login(authtest.AdminEmail)
+			}
 		}},
 		{name: "throttle/malformed_requests_not_counted", run: func(h *harness) {
 			for _, m := range malformedLogins() {

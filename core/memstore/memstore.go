@@ -460,6 +460,19 @@ func (m *Store) Peek(ctx context.Context, key string, now time.Time, window time
 	return t.count, t.start, nil
 }
 
+// Forgive takes back one hit of the window that started at windowStart.
+func (m *Store) Forgive(ctx context.Context, key string, windowStart time.Time) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if t, ok := m.throttle[key]; ok && t.start.Equal(windowStart) && t.count > 0 {
+		t.count--
+		m.throttle[key] = t
+	}
+	return nil
+}
+
 // Reset deletes the key's counter.
 func (m *Store) Reset(ctx context.Context, key string) error {
 	if err := m.lock(ctx); err != nil {

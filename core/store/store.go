@@ -167,6 +167,12 @@ type Throttle interface {
 	Peek(ctx context.Context, key string, now time.Time, window time.Duration) (count int, windowStart time.Time, err error)
 	// Reset deletes the key's counter.
 	Reset(ctx context.Context, key string) error
+	// Forgive takes back one hit of the window that started at windowStart
+	// (as Hit returned it): it decrements the count when the key's window
+	// still starts there and the count is positive, and otherwise does
+	// nothing. The core counts a login attempt before checking it and
+	// forgives the per-IP hit of a success, so only failures stay counted.
+	Forgive(ctx context.Context, key string, windowStart time.Time) error
 }
 
 // User is an account known to the password authenticator.

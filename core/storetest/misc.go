@@ -11,6 +11,64 @@ import (
 var throttleTests = []subtest{
 	{"HitPeekReset", testThrottle},
 	{"WindowExpiry", testThrottleWindow},
+	{"Forgive", testThrottleForgive},
+}
+
+func testThrottleForgive(t *testing.T, st store.Store) {
+	ctx := t.Context()
+	const w = 15 * time.Minute
+	peek := func(now time.Time) int {
+		t.Helper()
+		n, _, err := st.Peek(ctx, "ip:192.0.2.1", now, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, start, err := st.Hit(ctx, "ip:192.0.2.1", at(0), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Hit(ctx, "ip:192.0.2.1", at(time.Minute), w); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Forgive(ctx, "ip:192.0.2.1", start); err != nil {
+		t.Fatal(err)
+	}
+	if n := peek(at(2 * time.Minute)); n != 1 {
+		t.Fatalf("after one Forgive: count %d, want 1", n)
+	}
+	// Forgiving below zero, an unknown key, or another window does nothing.
+	for i := 0; i < 3; i++ {
+		if err := st.Forgive(ctx, "ip:192.0.2.1", start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := peek(at(2 * time.Minute)); n != 0 {
+		t.Fatalf("count went to %d, want 0 (never negative)", n)
+	}
+	if n, _, err := st.Hit(ctx, "ip:192.0.2.1", at(3*time.Minute), w); err != nil || n != 1 {
+		t.Fatalf("hit after forgiving everything = %d, %v; want 1", n, err)
+	}
+	if err := st.Forgive(ctx, "ip:unknown", start); err != nil {
+		t.Fatalf("forgiving an unknown key: %v", err)
+	}
+	_, newStart, err := st.Hit(ctx, "ip:192.0.2.1", at(20*time.Minute), w) // a new window
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Forgive(ctx, "ip:192.0.2.1", start); err != nil { // the old window's start
+		t.Fatal(err)
+	}
+	if n := peek(at(21 * time.Minute)); n != 1 {
+		t.Fatalf("forgiving an ended window changed the new one: count %d, want 1", n)
+	}
+	if err := st.Forgive(ctx, "ip:192.0.2.1", newStart); err != nil {
+		t.Fatal(err)
+	}
+	if n := peek(at(21 * time.Minute)); n != 0 {
+		t.Fatalf("count %d after forgiving the new window, want 0", n)
+	}
 }
 
 var userTests = []subtest{

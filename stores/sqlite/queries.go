@@ -72,6 +72,7 @@ ON CONFLICT (key) DO UPDATE SET
 	window_end   = CASE WHEN window_start <= ?2 - ?3 THEN ?2 ELSE window_start END + ?3
 RETURNING count, window_start` // on the right of SET, columns are the old row's
 	qResetThrottle = `DELETE FROM throttle WHERE key = ?`
+	qForgive       = `UPDATE throttle SET count = count - 1 WHERE key = ? AND window_start = ? AND count > 0`
 	qInsertUser    = `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qUpdateUser    = `UPDATE users SET email = ?, password_hash = ?, roles = ?, disabled = ?, locked = ?
 WHERE id = ?`
@@ -81,7 +82,7 @@ var readQueries = []string{qSession, qByToken, qListSessions, qRevocations, qPee
 
 var writeQueries = []string{qByToken, qInsertSession, qInsertToken, qRotate, qReplay, qRevoke, qRevokeIfActive,
 	qInsertFeed, qFeedSubject, qRevokeSubject, qPruneTokens, qPruneSessions, qPruneFeed, qPruneThrottle,
-	qHit, qResetThrottle, qInsertUser, qUpdateUser}
+	qHit, qResetThrottle, qForgive, qInsertUser, qUpdateUser}
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
 	m := make(map[string]*sql.Stmt, len(queries))

@@ -50,6 +50,15 @@ func (st *Store) Peek(ctx context.Context, key string, now time.Time, window tim
 	return count, time.UnixMilli(start).UTC(), nil
 }
 
+// Forgive takes back one hit of the window that started at windowStart
+// (see store.Throttle.Forgive).
+func (st *Store) Forgive(ctx context.Context, key string, windowStart time.Time) error {
+	return st.write(ctx, "throttle forgive", func(tx *sql.Tx) error {
+		_, err := st.inTx(ctx, tx, qForgive).ExecContext(ctx, key, windowStart.UnixMilli())
+		return err
+	})
+}
+
 // Reset deletes the key's counter.
 func (st *Store) Reset(ctx context.Context, key string) error {
 	return st.write(ctx, "throttle reset", func(tx *sql.Tx) error {

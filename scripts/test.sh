@@ -6,9 +6,9 @@
 #   ./scripts/test.sh            all modules
 #   ./scripts/test.sh -short     passes extra flags to every go test
 #
-# Tests that need PostgreSQL or Redis read AUTHGUARD_POSTGRES_URL and
-# AUTHGUARD_REDIS_URL and skip with a reason when unset, unless
-# AUTHGUARD_REQUIRE_SERVICES=1 turns the skip into a failure.
+# Store tests that need PostgreSQL or Redis (none yet) read
+# AUTHGUARD_POSTGRES_URL and AUTHGUARD_REDIS_URL and skip with a reason when
+# unset, unless AUTHGUARD_REQUIRE_SERVICES=1 turns the skip into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local

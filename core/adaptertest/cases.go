@@ -919,9 +919,9 @@ func outageCases() []testCase {
 			h.faults.Heal()
 			h.login(authtest.UserEmail)
 		}},
-		{name: "outage/stale_revocation_feed_503_then_recovers(configured poll 5ms, staleness 50ms)", faults: true, realTime: true,
+		{name: "outage/stale_revocation_feed_503_then_recovers(configured poll 10ms, staleness 1s)", faults: true, realTime: true,
 			config: func(c *core.Config) {
-				c.RevocationPollInterval, c.RevocationMaxStaleness = 5*time.Millisecond, 50*time.Millisecond
+				c.RevocationPollInterval, c.RevocationMaxStaleness = 10*time.Millisecond, time.Second
 			}, run: func(h *harness) {
 				a := h.login(authtest.UserEmail)
 				h.live(a.Access, h.f.UserID)

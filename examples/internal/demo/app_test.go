@@ -6,33 +6,15 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"github.com/authguard/authguard/core/authtest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authguard/authguard/core"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testConfig is the default configuration over a fresh SQLite file.
 func testConfig(t *testing.T, kv map[string]string) Config {
@@ -48,7 +30,7 @@ func testConfig(t *testing.T, kv map[string]string) Config {
 	return cfg
 }
 
-func openApp(t *testing.T, cfg Config, log *syncBuffer) *App {
+func openApp(t *testing.T, cfg Config, log *authtest.LogBuffer) *App {
 	t.Helper()
 	var logger = NewLogger(log, true)
 	app, err := Open(context.Background(), cfg, logger)
@@ -106,7 +88,7 @@ func TestSigningKeyPersistsNextToSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := openApp(t, cfg, &syncBuffer{})
+	second := openApp(t, cfg, &authtest.LogBuffer{})
 	if second.KeySource != KeyLoaded {
 		t.Fatalf("second start: key %s", second.KeySource)
 	}
@@ -141,7 +123,7 @@ func TestKeyFileIsNotOverwritten(t *testing.T) {
 	if err := os.WriteFile(keyFile, pemData, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	app := openApp(t, cfg, &syncBuffer{})
+	app := openApp(t, cfg, &authtest.LogBuffer{})
 	if app.KeySource != KeyLoaded || app.Service.Keys().SigningKey().ID() != k.ID() {
 		t.Fatalf("existing key not used: %s %s", app.KeySource, app.Service.Keys().SigningKey())
 	}
@@ -204,7 +186,7 @@ func TestSigningKeyFromEnv(t *testing.T) {
 		if err := os.WriteFile(f, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		app := openApp(t, testConfig(t, map[string]string{EnvSigningKey: f}), &syncBuffer{})
+		app := openApp(t, testConfig(t, map[string]string{EnvSigningKey: f}), &authtest.LogBuffer{})
 		if app.KeySource != KeyFromEnv || app.Service.Keys().SigningKey().Algorithm() != core.AlgHS256 {
 			t.Fatalf("key %s %v", app.KeySource, app.Service.Keys().SigningKey())
 		}
@@ -231,7 +213,7 @@ func TestSigningKeyFromEnv(t *testing.T) {
 		if err := os.Chmod(f, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		var log syncBuffer
+		var log authtest.LogBuffer
 		openApp(t, testConfig(t, map[string]string{EnvSigningKey: f}), &log)
 		if !strings.Contains(log.String(), "chmod 600") {
 			t.Errorf("no warning for a world-readable key file: %s", log.String())
@@ -263,7 +245,7 @@ func TestDemoUsersCreatedOnce(t *testing.T) {
 	// A second start, even with another password, neither duplicates nor
 	// changes the users.
 	cfg.DemoPassword, cfg.DemoPasswordFromEnv = "another-password", true
-	second := openApp(t, cfg, &syncBuffer{})
+	second := openApp(t, cfg, &authtest.LogBuffer{})
 	if second.DemoUsersCreated {
 		t.Fatal("demo users created again")
 	}
@@ -275,7 +257,7 @@ func TestDemoUsersCreatedOnce(t *testing.T) {
 
 func TestDemoPasswordFromEnv(t *testing.T) {
 	t.Parallel()
-	app := openApp(t, testConfig(t, map[string]string{EnvDemoPassword: "pa55-from-env"}), &syncBuffer{})
+	app := openApp(t, testConfig(t, map[string]string{EnvDemoPassword: "pa55-from-env"}), &authtest.LogBuffer{})
 	login(t, app, "user@example.com", "pa55-from-env")
 	if _, err := app.Service.Login(context.Background(), core.LoginInput{
 		Email: "user@example.com", Password: DefaultDemoPassword, Client: core.ClientInfo{IP: "127.0.0.1"},
@@ -318,7 +300,7 @@ func startLine(t *testing.T, log string) map[string]any {
 func TestStartLine(t *testing.T) {
 	t.Parallel()
 	t.Run("default password is printed as the default", func(t *testing.T) {
-		var log syncBuffer
+		var log authtest.LogBuffer
 		app := openApp(t, testConfig(t, nil), &log)
 		app.LogStart("127.0.0.1:8080", "chi")
 		m := startLine(t, log.String())
@@ -342,7 +324,7 @@ func TestStartLine(t *testing.T) {
 	})
 
 	t.Run("password from the environment is never printed", func(t *testing.T) {
-		var log syncBuffer
+		var log authtest.LogBuffer
 		app := openApp(t, testConfig(t, map[string]string{EnvDemoPassword: "Sup3r-secret-pw"}), &log)
 		app.LogStart("127.0.0.1:8080", "gin")
 		tr := login(t, app, "user@example.com", "Sup3r-secret-pw")
@@ -367,7 +349,7 @@ func TestStartLine(t *testing.T) {
 	})
 
 	t.Run("store credentials are redacted", func(t *testing.T) {
-		var log syncBuffer
+		var log authtest.LogBuffer
 		app := openApp(t, testConfig(t, nil), &log)
 		app.Config.Store = StoreSpec{Kind: StoreRedis, Location: "redis://:r3dis-pw@127.0.0.1:6379/0"}
 		app.LogStart("127.0.0.1:8080", "fiber")
@@ -379,7 +361,7 @@ func TestStartLine(t *testing.T) {
 
 func TestMemoryStore(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log authtest.LogBuffer
 	cfg := testConfig(t, map[string]string{EnvStore: "memory:"})
 	app := openApp(t, cfg, &log)
 	if app.KeySource != KeyEphemeral || app.KeyFile != "" {
@@ -392,7 +374,7 @@ func TestMemoryStore(t *testing.T) {
 	tr := login(t, app, "admin@example.com", DefaultDemoPassword)
 
 	// A restart forgets everything, the key included.
-	other := openApp(t, cfg, &syncBuffer{})
+	other := openApp(t, cfg, &authtest.LogBuffer{})
 	if other.Service.Keys().SigningKey().ID() == app.Service.Keys().SigningKey().ID() {
 		t.Fatal("memory store kept its key")
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"github.com/authguard/authguard/core/authtest"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +15,7 @@ import (
 
 func TestServeListenerShutsDownCleanly(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log authtest.LogBuffer
 	app := openApp(t, testConfig(t, nil), &log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -89,7 +90,7 @@ func TestServeReportsAddressInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	app := openApp(t, testConfig(t, map[string]string{EnvAddr: ln.Addr().String()}), &syncBuffer{})
+	app := openApp(t, testConfig(t, map[string]string{EnvAddr: ln.Addr().String()}), &authtest.LogBuffer{})
 	err = app.Serve(context.Background(), "test", http.NotFoundHandler())
 	if err == nil || !strings.Contains(err.Error(), "AUTHGUARD_ADDR="+ln.Addr().String()) {
 		t.Fatalf("err = %v", err)

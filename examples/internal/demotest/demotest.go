@@ -7,12 +7,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/authguard/authguard/core/authtest"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -389,24 +389,6 @@ func listHas(values []string, v string) bool {
 	return false
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Run is the signature of each example's run function (main calls it with
 // os.Getenv and demo.Logger()).
 type Run func(ctx context.Context, getenv func(string) string, logger *slog.Logger) error
@@ -417,7 +399,7 @@ type Started struct {
 	Base string
 	// StartLine is the decoded start line.
 	StartLine map[string]any
-	log       *syncBuffer
+	log       *authtest.LogBuffer
 }
 
 // Log returns everything the example logged so far.
@@ -437,7 +419,7 @@ func Start(t testing.TB, run Run, kv map[string]string) *Started {
 	for k, v := range kv {
 		env[k] = v
 	}
-	log := &syncBuffer{}
+	log := &authtest.LogBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, Getenv(env), demo.NewLogger(log, true)) }()

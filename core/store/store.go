@@ -1,25 +1,28 @@
 // Package store defines the persistence interfaces of authguard and the
-// contract every implementation must honour.
+// contract every implementation honours.
 //
-// Stores are small and atomic. They keep state; they do not decide. Every rule
-// (grace window, reuse detection, idle and absolute expiry, throttling limits)
-// lives in the core package, which hands stores pure decision functions or
-// plain values. A store guarantees only that:
+// Stores persist; the core decides. Every rule (rotation, grace replays,
+// reuse detection, idle and absolute expiry, revocation, throttling limits)
+// lives in package core, which hands a store complete states to write. A store
+// guarantees only that:
 //
-//   - check-and-rotate of a refresh token ([Sessions.Rotate]) is one atomic
-//     operation: concurrent calls for the same session are serialised, so N
-//     concurrent presentations of one token produce at most one successor;
-//   - refresh tokens are never stored: only digests computed by the core
-//     (and, for the grace window, a successor sealed under a key derived from
-//     its predecessor, which the store cannot open);
+//   - a session write is conditional on the version the core read
+//     ([Sessions.UpdateSession]) and atomic, so of N concurrent writers of one
+//     session exactly one wins each version and the others see [ErrStale];
+//   - refresh tokens are never stored: only digests computed by the core, and
+//     a successor sealed under a key derived from its predecessor, which the
+//     store cannot open;
 //   - every revocation is appended to a feed ([Sessions.Revocations]) with a
 //     strictly increasing sequence number, so every instance sharing the store
 //     learns of it;
 //   - errors are values: [ErrNotFound] for a missing record, [ErrConflict] for
-//     a duplicate, anything else is an availability problem that the core
-//     answers with 503 and never with a logout.
+//     a duplicate, [ErrStale] for a lost compare-and-set; anything else is an
+//     availability problem that the core answers with 503, never with a logout.
 //
-// All times are handled in UTC at a resolution of at least one millisecond.
+// Extras a store may offer are optional interfaces the core and the examples
+// detect with a type assertion, as net/http does with http.Flusher:
+// [UserCounter], [Pinger] and [Footprinter].
+//
 // The conformance suite in package storetest pins this contract down; every
 // store runs it unchanged.
 package store
@@ -36,7 +39,19 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict reports that a record with the same unique key already exists.
 var ErrConflict = errors.New("store: conflict")
 
-// Session is one login of one subject on one device: a refresh-token family.
+// ErrStale reports that a conditional write lost: the record's version moved
+// on since it was read. The core reads it again and decides anew.
+var ErrStale = errors.New("store: stale version")
+
+// Session is one login of one subject on one device, with the whole state of
+// its refresh-token lineage. Its size does not grow with the number of
+// rotations: the core recognises every older token of the session from the
+// token itself (it carries the session id, its generation and a proof bound
+// to the session's secret), so no digest of a rotated token is kept.
+//
+// Every field is written by the core; a store persists the struct as it is
+// given and returns it unchanged (times in UTC, at millisecond resolution or
+// finer).
 type Session struct {
 	// ID is the session id chosen by the core (never by a client).
 	ID string
@@ -52,26 +67,37 @@ type Session struct {
 	// CreatedAt is when the session was created; LastUsedAt the last refresh.
 	CreatedAt  time.Time
 	LastUsedAt time.Time
-	// IdleExpiresAt is the idle deadline (pushed forward by each rotation, never
-	// past AbsoluteExpiresAt). AbsoluteExpiresAt never changes.
+	// IdleExpiresAt is the idle deadline; AbsoluteExpiresAt never changes.
 	IdleExpiresAt     time.Time
 	AbsoluteExpiresAt time.Time
-	// RevokedAt is zero while the session is active.
+	// RevokedAt is zero while the session is not revoked.
 	RevokedAt time.Time
-	// RevokeReason is a short machine word (logout, reuse, revoked, subject).
+	// RevokeReason is a short machine word (logout, reuse, revoked, ...).
 	RevokeReason string
 
-	// Generation is the generation number of the current refresh token; the
-	// first token issued at login has generation 0.
+	// Generation is the generation of the current refresh token (0 at login).
 	Generation int64
+	// TokenDigest is the digest of the current refresh token.
+	TokenDigest []byte
+	// SecretDigest is the digest of the session's lineage secret, which every
+	// refresh token of the session carries and proves.
+	SecretDigest []byte
 	// RotatedAt is when the current token replaced the previous one (zero
-	// before the first rotation). The grace window is measured from it.
+	// before the first rotation).
 	RotatedAt time.Time
-	// GraceReplays counts replays of the previous token served since RotatedAt.
+	// GraceReplays counts the replays of the previous token served since RotatedAt.
 	GraceReplays int
 	// Successor is the current refresh token sealed under a key derived from
-	// the previous token (opaque to the store; nil before the first rotation).
+	// the previous token (nil before the first rotation); opaque to the store.
 	Successor []byte
+	// RetryOpen marks a rotation whose answer may never have reached the
+	// client: the previous token keeps returning Successor until the current
+	// token is used.
+	RetryOpen bool
+
+	// Version counts the writes of the session: 1 when created, and every
+	// [Sessions.UpdateSession] writes the version after the one it read.
+	Version int64
 }
 
 // Active reports whether the session is neither revoked nor past a deadline at now.
@@ -79,39 +105,17 @@ func (s *Session) Active(now time.Time) bool {
 	return s.RevokedAt.IsZero() && now.Before(s.IdleExpiresAt) && now.Before(s.AbsoluteExpiresAt)
 }
 
-// ChangeKind says what [Sessions.Rotate] must write.
-type ChangeKind int
-
-const (
-	// ChangeNone writes nothing.
-	ChangeNone ChangeKind = iota
-	// ChangeRotate records a new current token: Generation+1, the new digest
-	// (which must stay resolvable to the session together with every older
-	// digest until the session is deleted), Successor, RotatedAt, LastUsedAt,
-	// IdleExpiresAt, and GraceReplays reset to 0.
-	ChangeRotate
-	// ChangeReplay increments GraceReplays and sets LastUsedAt.
-	ChangeReplay
-	// ChangeRevoke revokes the session (RevokedAt, RevokeReason) and appends
-	// it to the revocation feed.
-	ChangeRevoke
-)
-
-// Change is the decision the core takes inside [Sessions.Rotate].
-type Change struct {
-	Kind ChangeKind
-	// Rotate fields.
-	NewTokenHash  []byte
-	Successor     []byte
-	At            time.Time
-	IdleExpiresAt time.Time
-	// Revoke field.
-	Reason string
+// Update is one conditional write of a session, decided by the core.
+type Update struct {
+	// Session is the complete new state; its Version is Version+1.
+	Session Session
+	// Version is the version the core read: the write applies only while the
+	// stored session still has it.
+	Version int64
+	// Revoked asks the store to append Session's revocation (ID, RevokedAt)
+	// to the revocation feed atomically with the write.
+	Revoked bool
 }
-
-// Decide is a pure function (no I/O, no blocking) that the store calls while it
-// holds the session exclusively. gen is the generation of the presented token.
-type Decide func(s Session, gen int64) Change
 
 // Revocation is one entry of the revocation feed.
 type Revocation struct {
@@ -121,38 +125,34 @@ type Revocation struct {
 	RevokedAt time.Time
 }
 
-// Sessions stores sessions and the digests of their refresh tokens.
+// Sessions stores sessions. Every write of a session is atomic with respect to
+// every other write of it, and none holds a lock across network round trips:
+// the core reads a session with its Version, decides the next state, and
+// writes it with [Sessions.UpdateSession], which applies only if nothing
+// else wrote the session in between. An uncontended refresh therefore costs
+// two round trips.
 type Sessions interface {
-	// CreateSession stores a new session whose generation-0 token has the
-	// digest tokenHash. It returns ErrConflict if the id or digest exists.
-	CreateSession(ctx context.Context, s Session, tokenHash []byte) error
+	// CreateSession stores a new session (Version 1). It returns ErrConflict
+	// if the id exists.
+	CreateSession(ctx context.Context, s Session) error
 	// Session returns the session with the given id (revoked or expired ones
-	// included, until deleted) or ErrNotFound.
+	// included, until pruned) or ErrNotFound.
 	Session(ctx context.Context, id string) (Session, error)
-	// SessionByToken resolves a refresh-token digest of any generation to its
-	// session and that token's generation, or ErrNotFound.
-	SessionByToken(ctx context.Context, tokenHash []byte) (Session, int64, error)
-	// Rotate resolves tokenHash like SessionByToken and, atomically with
-	// respect to every other write to that session, calls decide and applies
-	// the Change it returns. It returns the session as it is after the change
-	// and the change applied. ErrNotFound if the digest is unknown (decide is
-	// not called).
-	Rotate(ctx context.Context, tokenHash []byte, decide Decide) (Session, Change, error)
+	// UpdateSession replaces the session u.Session.ID with u.Session if its
+	// stored Version is still u.Version, and appends a revocation to the feed
+	// when u.Revoked, all or nothing. It returns ErrStale when the version
+	// moved on and ErrNotFound when the session is gone; either way nothing
+	// is written.
+	UpdateSession(ctx context.Context, u Update) error
 	// ListSessions returns the subject's sessions that are not revoked and
 	// whose deadlines are after now, oldest first.
 	ListSessions(ctx context.Context, subject string, now time.Time) ([]Session, error)
-	// RevokeSession revokes one session if it is active. It reports whether it
-	// changed anything; revoking an unknown or revoked session is not an error.
-	RevokeSession(ctx context.Context, id string, at time.Time, reason string) (bool, error)
-	// RevokeSubject revokes every active session of subject except the one
-	// whose id is except (empty: none excepted), returning how many it revoked.
-	RevokeSubject(ctx context.Context, subject, except string, at time.Time, reason string) (int, error)
 	// Revocations returns feed entries with Seq > after, in Seq order, at most
 	// limit of them (limit <= 0: no limit).
 	Revocations(ctx context.Context, after int64, limit int) ([]Revocation, error)
-	// Prune deletes sessions (and their digests) whose deadlines or revocation
-	// are before cutoff, and feed entries older than cutoff. It returns how
-	// many sessions it deleted.
+	// Prune deletes sessions whose deadlines or revocation are before cutoff,
+	// and feed entries revoked before cutoff. It returns how many sessions it
+	// deleted. Sequence numbers are never reused.
 	Prune(ctx context.Context, cutoff time.Time) (int, error)
 }
 
@@ -203,8 +203,6 @@ type Users interface {
 	// UpdateUser replaces the stored user with the same id (password hash,
 	// roles, flags); ErrNotFound if absent.
 	UpdateUser(ctx context.Context, u User) error
-	// CountUsers returns how many users exist.
-	CountUsers(ctx context.Context) (int, error)
 }
 
 // Store is everything a complete backend provides.
@@ -212,8 +210,32 @@ type Store interface {
 	Sessions
 	Throttle
 	Users
-	// Ping reports whether the backend is reachable.
-	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// UserCounter is implemented by stores that can count their users (the
+// example servers create their demo users when there are none).
+type UserCounter interface {
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// Pinger is implemented by stores that can check that their backend is
+// reachable (for health checks).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Footprint is how much a store holds: records and bytes, as the store
+// counts them. Only its changes mean something.
+type Footprint struct {
+	Records int64
+	Bytes   int64
+}
+
+// Footprinter is implemented by stores that can report their footprint; the
+// conformance suite uses it to check that a session's storage does not grow
+// with its rotations.
+type Footprinter interface {
+	Footprint(ctx context.Context) (Footprint, error)
 }

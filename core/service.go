@@ -2,11 +2,6 @@ package core
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +26,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	live     *liveness
+	repairs  repairs
 	origins  map[string]bool
 
 	stopOnce sync.Once
@@ -112,6 +108,9 @@ func (s *Service) poll() {
 			s.log.Info("authguard: revocation feed reachable again")
 		}
 		failing = err != nil
+		if err == nil {
+			s.repair(ctx)
+		}
 		if err == nil && time.Since(lastPrune) >= pruneEvery {
 			lastPrune = time.Now()
 			retain := max(24*time.Hour, s.cfg.AccessTTL+s.cfg.Leeway+time.Hour)
@@ -210,33 +209,26 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 			s.log.WarnContext(ctx, "authguard: forgiving the login throttle failed", slog.String("error", err.Error()))
 		}
 	}
-	tok, hash, err := newRefreshToken()
+	sid, err := newSessionID()
 	if err != nil {
 		return nil, err
 	}
-	sid, err := randomID(16)
+	secret, err := newSecret()
 	if err != nil {
-		return nil, err
+		return nil, newError(ErrInternal, "random", err)
 	}
-	sess := store.Session{
-		ID:                sid,
-		Subject:           id.Subject,
-		DeviceName:        in.DeviceName,
-		IP:                in.Client.IP,
-		UserAgent:         truncate(in.Client.UserAgent, 512),
-		AuthTime:          now,
-		CreatedAt:         now,
-		LastUsedAt:        now,
-		AbsoluteExpiresAt: now.Add(s.cfg.RefreshAbsoluteTTL),
+	tok, err := mintRefresh(sid, 0, secret)
+	if err != nil {
+		return nil, newError(ErrInternal, "mint", err)
 	}
-	sess.IdleExpiresAt = minTime(now.Add(s.cfg.RefreshIdleTTL), sess.AbsoluteExpiresAt)
-	if err := s.sessions.CreateSession(ctx, sess, hash); err != nil {
-		s.audit(ctx, slog.LevelError, "login_error", in.Client, id.Subject, sid, errText(err))
-		return nil, newError(ErrUnavailable, "session_store", err)
-	}
+	sess := s.cfg.newSessionState(sid, id.Subject, in.Client, in.DeviceName, tokenDigest(tok), secretDigest(secret), now)
 	resp, err := s.issue(now, &sess, id, tok)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.sessions.CreateSession(ctx, sess); err != nil {
+		s.audit(ctx, slog.LevelError, "login_error", in.Client, id.Subject, sid, errText(err))
+		return nil, newError(ErrUnavailable, "session_store", err)
 	}
 	s.audit(ctx, slog.LevelInfo, "login_succeeded", in.Client, id.Subject, sid, "")
 	return resp, nil
@@ -297,98 +289,6 @@ func (s *Service) hitThrottle(ctx context.Context, now time.Time, keys ...string
 }
 
 var throttleReasons = [...]string{"account_limit", "ip_limit", "global_limit"}
-
-// Refresh rotates a refresh token. The presented token's generation decides:
-// the current one rotates; the immediately previous one inside the grace
-// window returns the same successor (a bounded number of times); anything
-// else is reuse and revokes the whole session. Every failure is the same
-// ErrInvalidGrant to the client; the reason goes to the log.
-func (s *Service) Refresh(ctx context.Context, refreshToken string, client ClientInfo) (*TokenResponse, error) {
-	hash, ok := refreshDigest(refreshToken)
-	if !ok {
-		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, "", "", "malformed_token")
-		return nil, newError(ErrInvalidGrant, "malformed_token", nil)
-	}
-	next, nextHash, err := newRefreshToken()
-	if err != nil {
-		return nil, err
-	}
-	sealed, err := sealSuccessor(refreshToken, next)
-	if err != nil {
-		return nil, newError(ErrInternal, "seal", err)
-	}
-	now := s.now()
-	var reason string
-	sess, change, err := s.sessions.Rotate(ctx, hash, func(cur store.Session, gen int64) store.Change {
-		switch {
-		case !cur.RevokedAt.IsZero():
-			reason = "session_revoked"
-		case !now.Before(cur.AbsoluteExpiresAt):
-			reason = "session_expired_absolute"
-		case !now.Before(cur.IdleExpiresAt):
-			reason = "session_expired_idle"
-		case gen == cur.Generation:
-			return store.Change{Kind: store.ChangeRotate, NewTokenHash: nextHash, Successor: sealed, At: now,
-				IdleExpiresAt: minTime(now.Add(s.cfg.RefreshIdleTTL), cur.AbsoluteExpiresAt)}
-		case gen == cur.Generation-1 && !now.After(cur.RotatedAt.Add(s.cfg.RefreshGrace)):
-			if cur.GraceReplays >= s.cfg.RefreshGraceReplays {
-				reason = "grace_replays_exhausted"
-				return store.Change{}
-			}
-			return store.Change{Kind: store.ChangeReplay, At: now}
-		default:
-			reason = "reuse_detected"
-			return store.Change{Kind: store.ChangeRevoke, At: now, Reason: "reuse"}
-		}
-		return store.Change{}
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, "", "", "unknown_token")
-		return nil, newError(ErrInvalidGrant, "unknown_token", nil)
-	}
-	if err != nil {
-		s.audit(ctx, slog.LevelError, "refresh_error", client, "", "", errText(err))
-		return nil, newError(ErrUnavailable, "session_store", err)
-	}
-	switch change.Kind {
-	case store.ChangeRevoke:
-		s.live.add(sess.ID, sess.RevokedAt)
-		s.audit(ctx, slog.LevelWarn, "refresh_token_reuse", client, sess.Subject, sess.ID, reason)
-		return nil, newError(ErrInvalidGrant, reason, nil)
-	case store.ChangeReplay:
-		succ, err := openSuccessor(refreshToken, sess.Successor)
-		if err != nil {
-			s.audit(ctx, slog.LevelError, "refresh_failed", client, sess.Subject, sess.ID, "successor_unreadable")
-			return nil, newError(ErrInvalidGrant, "successor_unreadable", nil)
-		}
-		next = succ
-	case store.ChangeRotate:
-	default:
-		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, sess.Subject, sess.ID, reason)
-		return nil, newError(ErrInvalidGrant, reason, nil)
-	}
-	id, err := s.auth.Lookup(ctx, sess.Subject)
-	if errors.Is(err, ErrInvalidCredentials) {
-		if _, rerr := s.sessions.RevokeSession(ctx, sess.ID, now, "subject_disabled"); rerr == nil {
-			s.live.add(sess.ID, now)
-		}
-		s.audit(ctx, slog.LevelWarn, "refresh_failed", client, sess.Subject, sess.ID, "subject_"+ReasonOf(err))
-		return nil, newError(ErrInvalidGrant, "subject_unavailable", err)
-	}
-	if err != nil {
-		return nil, asUnavailable(err, "authenticator")
-	}
-	resp, err := s.issue(now, &sess, id, next)
-	if err != nil {
-		return nil, err
-	}
-	event := "refresh_succeeded"
-	if change.Kind == store.ChangeReplay {
-		event = "refresh_grace_replay"
-	}
-	s.audit(ctx, slog.LevelInfo, event, client, sess.Subject, sess.ID, "")
-	return resp, nil
-}
 
 // issue mints an access token for sess and builds the token response. The
 // access token never outlives the session's deadlines.
@@ -484,18 +384,22 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 	var sid string
 	switch {
 	case in.RefreshToken != "":
-		hash, ok := refreshDigest(in.RefreshToken)
+		tok, ok := parseRefresh(in.RefreshToken)
 		if !ok {
 			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", "malformed_token")
 			return nil
 		}
-		sess, _, err := s.sessions.SessionByToken(ctx, hash)
+		sess, err := s.sessions.Session(ctx, tok.sid)
 		if errors.Is(err, store.ErrNotFound) {
 			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", "unknown_token")
 			return nil
 		}
 		if err != nil {
 			return newError(ErrUnavailable, "session_store", err)
+		}
+		if !tok.provenBy(sess.SecretDigest) {
+			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", "forged_token")
+			return nil
 		}
 		sid = sess.ID
 	case in.AccessToken != "":
@@ -516,17 +420,34 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 	return nil
 }
 
-// revoke revokes one session in the store and in the local cache.
+// revoke revokes one session (if it is still active) in the store, the
+// revocation feed and the local cache, and returns the session as it was read.
+// A session that is gone is not an error.
 func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason string) (store.Session, error) {
-	if _, err := s.sessions.RevokeSession(ctx, sid, now, reason); err != nil {
-		return store.Session{}, newError(ErrUnavailable, "session_store", err)
+	for range maxWriteAttempts {
+		cur, err := s.sessions.Session(ctx, sid)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Session{}, nil
+		}
+		if err != nil {
+			return store.Session{}, newError(ErrUnavailable, "session_store", err)
+		}
+		if !cur.Active(now) {
+			return cur, nil
+		}
+		err = s.sessions.UpdateSession(ctx, store.Update{Session: revokedState(cur, now, reason), Version: cur.Version, Revoked: true})
+		switch {
+		case errors.Is(err, store.ErrStale):
+			continue
+		case errors.Is(err, store.ErrNotFound):
+			return cur, nil
+		case err != nil:
+			return store.Session{}, newError(ErrUnavailable, "session_store", err)
+		}
+		s.live.add(sid, now)
+		return cur, nil
 	}
-	s.live.add(sid, now)
-	sess, err := s.sessions.Session(ctx, sid)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, newError(ErrUnavailable, "session_store", err)
-	}
-	return sess, nil
+	return store.Session{}, errContended
 }
 
 // SessionInfo is one entry of a subject's session list.
@@ -595,14 +516,15 @@ func (s *Service) revokeSubject(ctx context.Context, subject, except, reason str
 	if err != nil {
 		return 0, newError(ErrUnavailable, "session_store", err)
 	}
-	n, err := s.sessions.RevokeSubject(ctx, subject, except, now, reason)
-	if err != nil {
-		return 0, newError(ErrUnavailable, "session_store", err)
-	}
+	n := 0
 	for _, ss := range list {
-		if ss.ID != except {
-			s.live.add(ss.ID, now)
+		if ss.ID == except {
+			continue
 		}
+		if _, err := s.revoke(ctx, ss.ID, now, reason); err != nil {
+			return n, err
+		}
+		n++
 	}
 	s.audit(ctx, slog.LevelInfo, "sessions_revoked", client, subject, except, reason, slog.Int("count", n))
 	return n, nil
@@ -672,92 +594,6 @@ func (a StaticAuthorizer) Authorize(_ context.Context, p *Principal, object, act
 		}
 	}
 	return false, nil
-}
-
-// --- refresh-token material ---
-
-const refreshTokenBytes = 32
-
-var b64url = base64.RawURLEncoding
-
-// newRefreshToken returns a fresh opaque token (256 random bits, base64url)
-// and the digest the store keeps.
-func newRefreshToken() (string, []byte, error) {
-	var raw [refreshTokenBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", nil, newError(ErrInternal, "random", err)
-	}
-	tok := b64url.EncodeToString(raw[:])
-	h, _ := refreshDigest(tok)
-	return tok, h, nil
-}
-
-// refreshDigest returns the digest of a well-formed refresh token.
-func refreshDigest(tok string) ([]byte, bool) {
-	if len(tok) != b64url.EncodedLen(refreshTokenBytes) {
-		return nil, false
-	}
-	var raw [refreshTokenBytes]byte
-	if n, err := b64url.Strict().Decode(raw[:], []byte(tok)); err != nil || n != refreshTokenBytes {
-		return nil, false
-	}
-	h := sha256.New()
-	h.Write([]byte("authguard refresh-token digest\x00"))
-	h.Write(raw[:])
-	return h.Sum(nil), true
-}
-
-// sealKey derives the key that seals a token's successor from the token
-// itself: the store, which never sees raw tokens, cannot open it.
-func sealKey(tok string) []byte {
-	h := sha256.New()
-	h.Write([]byte("authguard refresh-token successor key\x00"))
-	h.Write([]byte(tok))
-	return h.Sum(nil)
-}
-
-func sealSuccessor(prev, next string) ([]byte, error) {
-	block, err := aes.NewCipher(sealKey(prev))
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(next)+aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return aead.Seal(nonce, nonce, []byte(next), nil), nil
-}
-
-func openSuccessor(prev string, sealed []byte) (string, error) {
-	block, err := aes.NewCipher(sealKey(prev))
-	if err != nil {
-		return "", err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return "", err
-	}
-	if len(sealed) < aead.NonceSize() {
-		return "", errors.New("sealed successor too short")
-	}
-	pt, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
-	if err != nil {
-		return "", err
-	}
-	return string(pt), nil
-}
-
-// randomID returns n random bytes as base64url.
-func randomID(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", newError(ErrInternal, "random", err)
-	}
-	return b64url.EncodeToString(b), nil
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -236,11 +236,11 @@ func testMixedLoad(t *testing.T, st store.Store) {
 	}
 	mustCreate(t, st, newSession("hot", "alice", at(0)))
 	var (
-		wg, readers sync.WaitGroup
-		start       = make(chan struct{})
-		done        = make(chan struct{})
-		mu          sync.Mutex
-		won         = map[int64][]byte{} // generation -> successor written
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		done  = make(chan struct{})
+		mu    sync.Mutex
+		won   = map[int64][]byte{} // generation -> successor written
 	)
 	for i := range sessions {
 		wg.Add(1)
@@ -273,35 +273,7 @@ func testMixedLoad(t *testing.T, st store.Store) {
 			}
 		}()
 	}
-	readers.Add(2)
-	go func() {
-		defer readers.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if _, err := st.Revocations(t.Context(), 0, 10); err != nil {
-				t.Errorf("Revocations under load: %v", err)
-				return
-			}
-		}
-	}()
-	go func() {
-		defer readers.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if _, err := st.ListSessions(t.Context(), "crowd", at(time.Minute)); err != nil {
-				t.Errorf("ListSessions under load: %v", err)
-				return
-			}
-		}
-	}()
+	readers := readUnderLoad(t, st, done)
 	close(start)
 	wg.Wait()
 	close(done)
@@ -320,4 +292,31 @@ func testMixedLoad(t *testing.T, st store.Store) {
 			t.Errorf("mx%d: Generation %d, Version %d; want %d, %d", i, got.Generation, got.Version, rounds, rounds+1)
 		}
 	}
+}
+
+// readUnderLoad pages through the feed and lists sessions until done is
+// closed; wait on the returned group.
+func readUnderLoad(t *testing.T, st store.Store, done <-chan struct{}) *sync.WaitGroup {
+	var readers sync.WaitGroup
+	for _, read := range []func() error{
+		func() error { _, err := st.Revocations(t.Context(), 0, 10); return err },
+		func() error { _, err := st.ListSessions(t.Context(), "crowd", at(time.Minute)); return err },
+	} {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if err := read(); err != nil {
+					t.Errorf("read under load: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	return &readers
 }

@@ -52,11 +52,11 @@ func (s *faultStore) down(method string) error {
 	return nil
 }
 
-func (s *faultStore) CreateSession(ctx context.Context, ss store.Session, tokenHash []byte) error {
+func (s *faultStore) CreateSession(ctx context.Context, ss store.Session) error {
 	if err := s.down("CreateSession"); err != nil {
 		return err
 	}
-	return s.Store.CreateSession(ctx, ss, tokenHash)
+	return s.Store.CreateSession(ctx, ss)
 }
 
 func (s *faultStore) Session(ctx context.Context, id string) (store.Session, error) {
@@ -66,18 +66,11 @@ func (s *faultStore) Session(ctx context.Context, id string) (store.Session, err
 	return s.Store.Session(ctx, id)
 }
 
-func (s *faultStore) SessionByToken(ctx context.Context, tokenHash []byte) (store.Session, int64, error) {
-	if err := s.down("SessionByToken"); err != nil {
-		return store.Session{}, 0, err
+func (s *faultStore) UpdateSession(ctx context.Context, u store.Update) error {
+	if err := s.down("UpdateSession"); err != nil {
+		return err
 	}
-	return s.Store.SessionByToken(ctx, tokenHash)
-}
-
-func (s *faultStore) Rotate(ctx context.Context, tokenHash []byte, decide store.Decide) (store.Session, store.Change, error) {
-	if err := s.down("Rotate"); err != nil {
-		return store.Session{}, store.Change{}, err
-	}
-	return s.Store.Rotate(ctx, tokenHash, decide)
+	return s.Store.UpdateSession(ctx, u)
 }
 
 func (s *faultStore) ListSessions(ctx context.Context, subject string, now time.Time) ([]store.Session, error) {
@@ -85,20 +78,6 @@ func (s *faultStore) ListSessions(ctx context.Context, subject string, now time.
 		return nil, err
 	}
 	return s.Store.ListSessions(ctx, subject, now)
-}
-
-func (s *faultStore) RevokeSession(ctx context.Context, id string, at time.Time, reason string) (bool, error) {
-	if err := s.down("RevokeSession"); err != nil {
-		return false, err
-	}
-	return s.Store.RevokeSession(ctx, id, at, reason)
-}
-
-func (s *faultStore) RevokeSubject(ctx context.Context, subject, except string, at time.Time, reason string) (int, error) {
-	if err := s.down("RevokeSubject"); err != nil {
-		return 0, err
-	}
-	return s.Store.RevokeSubject(ctx, subject, except, at, reason)
 }
 
 func (s *faultStore) Revocations(ctx context.Context, after int64, limit int) ([]store.Revocation, error) {
@@ -164,6 +143,8 @@ func (s *faultStore) UpdateUser(ctx context.Context, u store.User) error {
 	return s.Store.UpdateUser(ctx, u)
 }
 
+// CountUsers and Ping are promoted from the embedded memstore (the optional
+// store.UserCounter and store.Pinger); these keep them under fault injection.
 func (s *faultStore) CountUsers(ctx context.Context) (int, error) {
 	if err := s.down("CountUsers"); err != nil {
 		return 0, err

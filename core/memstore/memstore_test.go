@@ -58,7 +58,7 @@ func TestTimesKeepFullPrecision(t *testing.T) {
 	m := memstore.New()
 	t0 := time.Date(2031, 1, 1, 0, 0, 0, 123456789, time.FixedZone("x", 3600))
 	s := store.Session{ID: "s", Subject: "a", CreatedAt: t0, IdleExpiresAt: t0.Add(time.Hour), AbsoluteExpiresAt: t0.Add(time.Hour)}
-	if err := m.CreateSession(ctx, s, []byte{1}); err != nil {
+	if err := m.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := m.Session(ctx, "s")

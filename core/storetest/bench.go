@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -18,9 +17,9 @@ import (
 //		storetest.RunBench(b, func(b *testing.B) store.Store { ... })
 //	}
 //
-// Rotate is one refresh (a chain of rotations of one session),
-// RotateParallel is refreshes of different sessions from GOMAXPROCS
-// goroutines, SessionByToken a lookup, CreateSession a login.
+// Refresh is one refresh as the core does it (Session, then UpdateSession
+// over the version read), RefreshParallel is refreshes of different sessions
+// from GOMAXPROCS goroutines, Session a lookup, CreateSession a login.
 func RunBench(b *testing.B, newStore func(b *testing.B) store.Store) {
 	open := func(b *testing.B) store.Store {
 		st := newStore(b)
@@ -28,60 +27,49 @@ func RunBench(b *testing.B, newStore func(b *testing.B) store.Store) {
 		return st
 	}
 	var ids atomic.Int64
-	// token returns a fresh 32-byte digest.
-	token := func() []byte {
-		h := make([]byte, 32)
-		binary.BigEndian.PutUint64(h, uint64(ids.Add(1)))
-		copy(h[8:], "storetest-benchmark-digest")
-		return h
-	}
-	newSess := func(b *testing.B, st store.Store) []byte {
-		h := token()
+	newSess := func(b *testing.B, st store.Store) string {
 		s := newSession(fmt.Sprint("bench-", ids.Add(1)), "bench", t0)
 		s.AbsoluteExpiresAt = t0.Add(1000 * time.Hour)
-		if err := st.CreateSession(context.Background(), s, h); err != nil {
-			b.Fatal(err)
-		}
-		return h
+		mustCreate(b, st, s)
+		return s.ID
 	}
-	successor := make([]byte, 80)
 	when := t0.Add(time.Minute)
-	rotateOnce := func(b *testing.B, st store.Store, cur []byte) []byte {
-		next := token()
-		_, ch, err := st.Rotate(context.Background(), cur, rotateIfCurrent(next, successor, when))
+	refresh := func(b *testing.B, st store.Store, id string) {
+		s, err := st.Session(context.Background(), id)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ch.Kind != store.ChangeRotate {
-			b.Fatalf("rotation not applied: %v", ch.Kind)
+		next := rotated(s, when)
+		next.Successor = make([]byte, 80)
+		if err := update(context.Background(), st, next, false); err != nil {
+			b.Fatal(err)
 		}
-		return next
 	}
 
-	b.Run("Rotate", func(b *testing.B) {
+	b.Run("Refresh", func(b *testing.B) {
 		st := open(b)
-		cur := newSess(b, st)
+		id := newSess(b, st)
 		b.ReportAllocs()
 		for b.Loop() {
-			cur = rotateOnce(b, st, cur)
+			refresh(b, st, id)
 		}
 	})
-	b.Run("RotateParallel", func(b *testing.B) {
+	b.Run("RefreshParallel", func(b *testing.B) {
 		st := open(b)
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
-			cur := newSess(b, st)
+			id := newSess(b, st)
 			for pb.Next() {
-				cur = rotateOnce(b, st, cur)
+				refresh(b, st, id)
 			}
 		})
 	})
-	b.Run("SessionByToken", func(b *testing.B) {
+	b.Run("Session", func(b *testing.B) {
 		st := open(b)
-		h := newSess(b, st)
+		id := newSess(b, st)
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, _, err := st.SessionByToken(context.Background(), h); err != nil {
+			if _, err := st.Session(context.Background(), id); err != nil {
 				b.Fatal(err)
 			}
 		}

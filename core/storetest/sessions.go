@@ -13,53 +13,57 @@ var sessionTests = []subtest{
 	{"TimeRoundTrip", testTimeRoundTrip},
 	{"CreateConflict", testCreateConflict},
 	{"NotFound", testSessionNotFound},
-	{"InputNotAliased", testCreateNotAliased},
+	{"NotAliased", testNotAliased},
 	{"ListSessions", testListSessions},
 }
 
+// testCreateAndGet: every field the core hands CreateSession comes back from
+// Session unchanged, the new ones (TokenDigest, SecretDigest, RetryOpen,
+// Version) included, and sessions do not bleed into each other.
 func testCreateAndGet(t *testing.T, st store.Store) {
-	ctx := t.Context()
 	want := newSession("s1", "alice", at(0))
-	h := digest("s1", 0)
-	mustCreate(t, st, want, h)
-
+	mustCreate(t, st, want)
 	got := mustSession(t, st, "s1")
 	checkSession(t, "Session", got, want)
-	if got.Successor != nil && len(got.Successor) != 0 {
-		t.Errorf("Successor = %x, want empty before the first rotation", got.Successor)
+	if len(got.Successor) != 0 || got.RetryOpen || !got.RotatedAt.IsZero() {
+		t.Errorf("a fresh session came back with Successor %x, RetryOpen %v, RotatedAt %v; want none", got.Successor, got.RetryOpen, got.RotatedAt)
 	}
 	if !got.Active(at(time.Minute)) {
 		t.Errorf("new session not Active")
 	}
 
-	bt, gen, err := st.SessionByToken(ctx, h)
-	if err != nil {
-		t.Fatalf("SessionByToken(gen 0): %v", err)
+	// A session created with every optional field set (a store persists what
+	// it is given and decides nothing, so a create may carry any state).
+	full := newSession("s2", "alice", at(time.Second))
+	full.DeviceName = ""
+	full.IP = "2001:db8::1"
+	full.Generation = 7
+	full.RotatedAt = at(2 * time.Second)
+	full.GraceReplays = 3
+	full.Successor = bytes.Repeat([]byte{0, 0xff}, 40)
+	full.RetryOpen = true
+	full.RevokedAt = at(3 * time.Second)
+	full.RevokeReason = "reuse"
+	full.Version = 9
+	mustCreate(t, st, full)
+	checkSession(t, "session with every field set", mustSession(t, st, "s2"), full)
+	checkSession(t, "first session after the second create", mustSession(t, st, "s1"), want)
+	if f := feed(t, st, 0, 0); len(f) != 0 {
+		t.Errorf("CreateSession of a revoked state appended to the feed: %+v (only UpdateSession with Revoked does)", f)
 	}
-	if gen != 0 {
-		t.Errorf("SessionByToken generation = %d, want 0", gen)
-	}
-	checkSession(t, "SessionByToken", bt, want)
-
-	// A second session of the same subject is independent.
-	want2 := newSession("s2", "alice", at(time.Second))
-	want2.DeviceName = ""
-	want2.IP = "2001:db8::1"
-	mustCreate(t, st, want2, digest("s2", 0))
-	checkSession(t, "second session", mustSession(t, st, "s2"), want2)
-	checkSession(t, "first session after second create", mustSession(t, st, "s1"), want)
 }
 
+// testTimeRoundTrip: times come back in UTC with at least millisecond
+// precision whatever zone they were given in, through CreateSession and
+// through UpdateSession, and zero times stay zero.
 func testTimeRoundTrip(t *testing.T, st store.Store) {
-	// Sub-millisecond parts and a non-UTC zone: the store returns UTC and keeps
-	// at least millisecond precision (it may truncate below that).
 	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 	base := time.Date(2031, time.July, 8, 9, 10, 11, 987654321, zone)
 	s := newSession("tz", "bob", base)
 	s.AuthTime = base.Add(-1500 * time.Microsecond)
 	s.IdleExpiresAt = base.Add(time.Hour + 123456*time.Nanosecond)
 	s.AbsoluteExpiresAt = base.Add(48*time.Hour + 999999*time.Nanosecond)
-	mustCreate(t, st, s, digest("tz"))
+	mustCreate(t, st, s)
 	got := mustSession(t, st, "tz")
 	checkSession(t, "Session", got, s)
 	for name, pair := range map[string][2]time.Time{
@@ -77,128 +81,106 @@ func testTimeRoundTrip(t *testing.T, st store.Store) {
 		t.Errorf("zero times came back non-zero: RevokedAt=%v RotatedAt=%v", got.RevokedAt, got.RotatedAt)
 	}
 
-	// Times written by Rotate and RevokeSession also round-trip.
-	when := time.Date(2031, time.July, 8, 9, 30, 0, 456789012, zone)
-	idle := when.Add(time.Hour)
-	rotate(t, st, digest("tz"), rotateTo(digest("tz", 1), []byte{1}, when, idle))
-	got = mustSession(t, st, "tz")
-	if !sameTime(got.RotatedAt, when) || !sameTime(got.LastUsedAt, when) || !sameTime(got.IdleExpiresAt, idle) {
-		t.Errorf("after Rotate: RotatedAt=%v LastUsedAt=%v IdleExpiresAt=%v, want %v, %v, %v",
-			got.RotatedAt, got.LastUsedAt, got.IdleExpiresAt, when.UTC(), when.UTC(), idle.UTC())
-	}
-	rev := when.Add(time.Minute + 777*time.Microsecond)
-	if ok, err := st.RevokeSession(t.Context(), "tz", rev, "logout"); err != nil || !ok {
-		t.Fatalf("RevokeSession = %v, %v; want true, nil", ok, err)
-	}
-	got = mustSession(t, st, "tz")
-	if !sameTime(got.RevokedAt, rev) {
-		t.Errorf("RevokedAt = %v, want %v", got.RevokedAt, rev.UTC())
-	}
+	// Times written by UpdateSession round-trip too, the feed's included.
+	next := rotated(s, time.Date(2031, time.July, 8, 9, 30, 0, 456789012, zone))
+	mustUpdate(t, st, next, false)
+	checkSession(t, "after a rotation", mustSession(t, st, "tz"), next)
+	rev := revoked(next, next.RotatedAt.Add(time.Minute+777*time.Microsecond), "logout")
+	mustUpdate(t, st, rev, true)
+	checkSession(t, "after a revocation", mustSession(t, st, "tz"), rev)
 	f := feed(t, st, 0, 0)
-	if len(f) != 1 || !sameTime(f[0].RevokedAt, rev) {
-		t.Errorf("feed = %+v, want one entry at %v", f, rev.UTC())
+	if len(f) != 1 || !sameTime(f[0].RevokedAt, rev.RevokedAt) {
+		t.Errorf("feed = %+v, want one entry at %v", f, rev.RevokedAt.UTC())
 	}
 }
 
+// testCreateConflict: an existing id is refused with ErrConflict and the
+// stored session is left as it was, revoked or pruned-to-be alike.
 func testCreateConflict(t *testing.T, st store.Store) {
 	ctx := t.Context()
-	mustCreate(t, st, newSession("a", "alice", at(0)), digest("a"))
-
-	// Same id, new digest.
-	err := st.CreateSession(ctx, newSession("a", "bob", at(time.Second)), digest("other"))
-	if !isConflict(err) {
+	orig := newSession("a", "alice", at(0))
+	mustCreate(t, st, orig)
+	dup := newSession("a", "bob", at(time.Second))
+	dup.TokenDigest = digest("other")
+	if err := st.CreateSession(ctx, dup); !isConflict(err) {
 		t.Errorf("duplicate id: err = %v, want ErrConflict", err)
 	}
-	if _, _, err := st.SessionByToken(ctx, digest("other")); !isNotFound(err) {
-		t.Errorf("digest of a refused create: err = %v, want ErrNotFound", err)
-	}
-	if got := mustSession(t, st, "a"); got.Subject != "alice" {
-		t.Errorf("refused create overwrote the session: Subject = %q", got.Subject)
-	}
+	checkSession(t, "session after a refused create", mustSession(t, st, "a"), orig)
 
-	// New id, same digest.
-	err = st.CreateSession(ctx, newSession("b", "bob", at(time.Second)), digest("a"))
-	if !isConflict(err) {
-		t.Errorf("duplicate digest: err = %v, want ErrConflict", err)
+	// Still a conflict after the session was updated and revoked.
+	rev := revoked(rotated(orig, at(time.Minute)), at(2*time.Minute), "logout")
+	rev.Version = orig.Version + 1
+	mustUpdate(t, st, rev, true)
+	if err := st.CreateSession(ctx, dup); !isConflict(err) {
+		t.Errorf("duplicate id of a revoked session: err = %v, want ErrConflict", err)
 	}
-	if _, err := st.Session(ctx, "b"); !isNotFound(err) {
-		t.Errorf("session of a refused create: err = %v, want ErrNotFound", err)
-	}
-	if s, _, err := st.SessionByToken(ctx, digest("a")); err != nil || s.ID != "a" {
-		t.Errorf("digest now resolves to %q, %v; want a", s.ID, err)
-	}
+	checkSession(t, "revoked session after a refused create", mustSession(t, st, "a"), rev)
 
-	// A digest of a later generation is taken as well.
-	rotate(t, st, digest("a"), rotateTo(digest("a", 1), nil, at(time.Minute), at(time.Hour)))
-	err = st.CreateSession(ctx, newSession("c", "carol", at(time.Second)), digest("a", 1))
-	if !isConflict(err) {
-		t.Errorf("digest of generation 1: err = %v, want ErrConflict", err)
-	}
-	if _, err := st.Session(ctx, "c"); !isNotFound(err) {
-		t.Errorf("session of a refused create: err = %v, want ErrNotFound", err)
+	// Two sessions may share digests: the store keys sessions by id only.
+	twin := newSession("b", "alice", at(0))
+	twin.TokenDigest, twin.SecretDigest = orig.TokenDigest, orig.SecretDigest
+	if err := st.CreateSession(ctx, twin); err != nil {
+		t.Errorf("a session with another session's digests: %v, want nil (no digest index)", err)
 	}
 }
 
+// testSessionNotFound: unknown ids are ErrNotFound, ids compare exactly.
 func testSessionNotFound(t *testing.T, st store.Store) {
 	ctx := t.Context()
 	if _, err := st.Session(ctx, "missing"); !isNotFound(err) {
 		t.Errorf("Session(missing): err = %v, want ErrNotFound", err)
 	}
-	if _, _, err := st.SessionByToken(ctx, digest("missing")); !isNotFound(err) {
-		t.Errorf("SessionByToken(missing): err = %v, want ErrNotFound", err)
-	}
-	called := false
-	_, _, err := st.Rotate(ctx, digest("missing"), func(store.Session, int64) store.Change {
-		called = true
-		return store.Change{Kind: store.ChangeRevoke, Reason: "reuse"}
-	})
-	if !isNotFound(err) {
-		t.Errorf("Rotate(missing): err = %v, want ErrNotFound", err)
-	}
-	if called {
-		t.Errorf("Rotate(missing) called decide")
-	}
-	if f := feed(t, st, 0, 0); len(f) != 0 {
-		t.Errorf("feed after Rotate(missing) = %+v, want empty", f)
-	}
-	// With a session present, other ids and digests are still not found.
-	mustCreate(t, st, newSession("x", "alice", at(0)), digest("x"))
-	if _, err := st.Session(ctx, "X"); !isNotFound(err) {
-		t.Errorf("Session(X) (ids are case-sensitive): err = %v, want ErrNotFound", err)
-	}
-	h := digest("x")
-	h[0] ^= 1
-	if _, _, err := st.SessionByToken(ctx, h); !isNotFound(err) {
-		t.Errorf("SessionByToken(one bit off): err = %v, want ErrNotFound", err)
-	}
-	if _, _, err := st.SessionByToken(ctx, digest("x")[:16]); !isNotFound(err) {
-		t.Errorf("SessionByToken(prefix): err = %v, want ErrNotFound", err)
+	mustCreate(t, st, newSession("x", "alice", at(0)))
+	for _, id := range []string{"X", "x ", "", "%"} {
+		if _, err := st.Session(ctx, id); !isNotFound(err) {
+			t.Errorf("Session(%q) (ids compare exactly): err = %v, want ErrNotFound", id, err)
+		}
 	}
 }
 
-func testCreateNotAliased(t *testing.T, st store.Store) {
-	ctx := t.Context()
+// testNotAliased: the store copies byte slices on the way in and on the way
+// out, so neither the caller's buffers nor a returned session can change
+// what the store holds.
+func testNotAliased(t *testing.T, st store.Store) {
 	s := newSession("al", "alice", at(0))
 	s.Successor = []byte{9, 9, 9}
-	h := digest("al")
-	mustCreate(t, st, s, h)
-	// Mutating the caller's buffers after the call must not change the store.
-	h[0] ^= 0xff
+	want := s
+	want.TokenDigest = bytes.Clone(s.TokenDigest)
+	want.SecretDigest = bytes.Clone(s.SecretDigest)
+	want.Successor = bytes.Clone(s.Successor)
+	mustCreate(t, st, s)
+	s.TokenDigest[0] ^= 0xff
+	s.SecretDigest[0] ^= 0xff
 	s.Successor[0] = 0
-	if _, _, err := st.SessionByToken(ctx, digest("al")); err != nil {
-		t.Errorf("digest no longer resolves after the caller reused its buffer: %v", err)
-	}
 	got := mustSession(t, st, "al")
-	if !bytes.Equal(got.Successor, []byte{9, 9, 9}) {
-		t.Errorf("Successor = %x, want 090909", got.Successor)
-	}
-	// Mutating a returned session must not change the store either.
+	checkSession(t, "after the caller reused its buffers", got, want)
+	got.TokenDigest[0] ^= 0xff
+	got.SecretDigest[0] ^= 0xff
 	got.Successor[0] = 1
-	if again := mustSession(t, st, "al"); !bytes.Equal(again.Successor, []byte{9, 9, 9}) {
-		t.Errorf("Successor after mutating a returned copy = %x, want 090909", again.Successor)
+	checkSession(t, "after mutating a returned copy", mustSession(t, st, "al"), want)
+
+	// The same through UpdateSession.
+	next := rotated(want, at(time.Minute))
+	wantNext := next
+	wantNext.TokenDigest = bytes.Clone(next.TokenDigest)
+	wantNext.SecretDigest = bytes.Clone(next.SecretDigest)
+	wantNext.Successor = bytes.Clone(next.Successor)
+	mustUpdate(t, st, next, false)
+	next.TokenDigest[0] ^= 0xff
+	next.SecretDigest[1] ^= 0xff
+	next.Successor[0] ^= 0xff
+	checkSession(t, "after the caller reused the buffers of an update", mustSession(t, st, "al"), wantNext)
+	listed, err := st.ListSessions(t.Context(), "alice", at(2*time.Minute))
+	if err != nil || len(listed) != 1 {
+		t.Fatalf("ListSessions = %d sessions, %v", len(listed), err)
 	}
+	listed[0].TokenDigest[0] ^= 0xff
+	listed[0].Successor[0] ^= 0xff
+	checkSession(t, "after mutating a listed copy", mustSession(t, st, "al"), wantNext)
 }
 
+// testListSessions: only the subject's active sessions (not revoked, both
+// deadlines strictly after now), oldest first, every field intact.
 func testListSessions(t *testing.T, st store.Store) {
 	ctx := t.Context()
 	now := at(10 * time.Minute)
@@ -207,9 +189,9 @@ func testListSessions(t *testing.T, st store.Store) {
 	s2 := newSession("s2", "alice", at(2*time.Minute))
 	s1 := newSession("s1", "alice", at(1*time.Minute))
 	s3 := newSession("s3", "alice", at(3*time.Minute))
-	revoked := newSession("revoked", "alice", at(0))
-	revoked.RevokedAt = at(5 * time.Minute)
-	revoked.RevokeReason = "logout"
+	revokedAtCreate := newSession("revoked", "alice", at(0))
+	revokedAtCreate.RevokedAt = at(5 * time.Minute)
+	revokedAtCreate.RevokeReason = "logout"
 	idleGone := newSession("idle-gone", "alice", at(0))
 	idleGone.IdleExpiresAt = now.Add(-time.Millisecond)
 	idleAtNow := newSession("idle-at-now", "alice", at(0))
@@ -217,24 +199,24 @@ func testListSessions(t *testing.T, st store.Store) {
 	absGone := newSession("abs-gone", "alice", at(30*time.Second))
 	absGone.AbsoluteExpiresAt = now
 	other := newSession("bob-1", "bob", at(0))
-	for i, s := range []store.Session{s2, s1, revoked, idleGone, s3, idleAtNow, absGone, other} {
-		mustCreate(t, st, s, digest("list", i))
+	for _, s := range []store.Session{s2, s1, revokedAtCreate, idleGone, s3, idleAtNow, absGone, other} {
+		mustCreate(t, st, s)
 	}
-	// s3 is revoked through the API, the other way to end a session.
-	if ok, err := st.RevokeSession(ctx, "s3", at(4*time.Minute), "logout"); err != nil || !ok {
-		t.Fatalf("RevokeSession(s3) = %v, %v", ok, err)
-	}
+	// s3 is revoked by an update, the other way a session ends; s2 rotates.
+	mustUpdate(t, st, revoked(s3, at(4*time.Minute), "logout"), true)
+	s2 = rotated(s2, at(5*time.Minute))
+	mustUpdate(t, st, s2, false)
 
-	got, err := st.ListSessions(ctx, "alice", now)
-	if err != nil {
-		t.Fatalf("ListSessions: %v", err)
-	}
 	ids := func(ss []store.Session) []string {
 		out := make([]string, len(ss))
 		for i, s := range ss {
 			out[i] = s.ID
 		}
 		return out
+	}
+	got, err := st.ListSessions(ctx, "alice", now)
+	if err != nil {
+		t.Fatalf("ListSessions: %v", err)
 	}
 	if len(got) != 2 || got[0].ID != "s1" || got[1].ID != "s2" {
 		t.Fatalf("ListSessions(alice) = %v, want [s1 s2] (active only, oldest first)", ids(got))
@@ -244,13 +226,9 @@ func testListSessions(t *testing.T, st store.Store) {
 
 	// A millisecond earlier, the sessions whose deadline is now are still active.
 	got, err = st.ListSessions(ctx, "alice", now.Add(-time.Millisecond))
-	if err != nil {
-		t.Fatalf("ListSessions: %v", err)
+	if want := []string{"idle-at-now", "abs-gone", "s1", "s2"}; err != nil || !equalStrings(ids(got), want) {
+		t.Errorf("ListSessions(alice, now-1ms) = %v, %v; want %v", ids(got), err, want)
 	}
-	if want := []string{"idle-at-now", "abs-gone", "s1", "s2"}; !equalStrings(ids(got), want) {
-		t.Errorf("ListSessions(alice, now-1ms) = %v, want %v", ids(got), want)
-	}
-
 	got, err = st.ListSessions(ctx, "bob", now)
 	if err != nil || len(got) != 1 || got[0].ID != "bob-1" {
 		t.Errorf("ListSessions(bob) = %v, %v; want [bob-1]", ids(got), err)
@@ -259,21 +237,8 @@ func testListSessions(t *testing.T, st store.Store) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("ListSessions(nobody) = %v, %v; want empty, nil", ids(got), err)
 	}
-	// After both deadlines everything is gone from the list.
 	got, err = st.ListSessions(ctx, "alice", at(48*time.Hour))
 	if err != nil || len(got) != 0 {
 		t.Errorf("ListSessions(alice, +48h) = %v, %v; want empty", ids(got), err)
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

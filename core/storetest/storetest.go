@@ -24,31 +24,22 @@
 // Semantics the contract leaves open and the suite pins down (every store
 // behaves the same way, so the core can rely on it):
 //
-//   - "active" in RevokeSession and RevokeSubject means [store.Session.Active]
-//     at the given time: a session already past a deadline is not revoked
-//     again and is not counted;
-//   - Change.At is the time of every change kind: RotatedAt and LastUsedAt
-//     for ChangeRotate, LastUsedAt for ChangeReplay, RevokedAt for
-//     ChangeRevoke; a ChangeRevoke with a zero At still leaves RevokedAt
-//     non-zero (the store's clock is used) so a revoked session can never look
-//     active;
-//   - ChangeRevoke on a session that is already revoked writes nothing,
-//     appends nothing to the feed, and Rotate reports ChangeNone as the change
-//     applied;
-//   - ChangeRotate whose NewTokenHash already exists fails with ErrConflict
-//     and writes nothing;
-//   - a store may call decide more than once in one Rotate (a transaction
-//     retried after a lock conflict, say), but the Change it applies must
-//     come from a decide call that saw the state the Change is applied to;
+//   - a store persists a session exactly as it is given, every field, and
+//     fills in nothing: no clock of its own, no field kept from the stored
+//     state by UpdateSession, no branch on what kind of change a write is;
+//   - a nil and an empty byte slice (TokenDigest, SecretDigest, Successor)
+//     are the same (a store may return either);
+//   - a refused write (ErrConflict, ErrStale, ErrNotFound, an error from a
+//     cancelled context or a closed store) writes nothing, feed included;
 //   - Prune compares strictly: a deadline or revocation equal to cutoff is
 //     kept; sequence numbers are never reused after a Prune;
-//   - a nil and an empty Successor are the same (a store may return either);
 //   - User.Roles come back as a non-nil slice (empty when none), in order;
 //     UpdateUser replaces Email, PasswordHash, Roles, Disabled and Locked
 //     (ErrConflict when the new e-mail belongs to another user) and keeps
 //     CreatedAt;
-//   - a call with an already cancelled context returns an error, and Rotate
-//     then does not call decide; calls after Close return errors.
+//   - the optional interfaces (store.UserCounter, store.Pinger,
+//     store.Footprinter) are tested when a store implements them; a
+//     Footprinter's footprint does not grow with the writes of a session.
 package storetest
 
 import (
@@ -75,7 +66,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		tests []subtest
 	}{
 		{"Sessions", sessionTests},
-		{"Rotate", rotateTests},
+		{"Update", updateTests},
 		{"Revocation", revocationTests},
 		{"Prune", pruneTests},
 		{"Throttle", throttleTests},
@@ -117,7 +108,7 @@ var t0 = time.Date(2031, time.March, 4, 5, 6, 7, 0, time.UTC)
 
 func at(d time.Duration) time.Time { return t0.Add(d) }
 
-// digest returns a 32-byte digest standing for a refresh-token digest.
+// digest returns a 32-byte digest standing for a token or secret digest.
 func digest(parts ...any) []byte {
 	var b strings.Builder
 	for _, p := range parts {
@@ -127,8 +118,9 @@ func digest(parts ...any) []byte {
 	return sum[:]
 }
 
-// newSession returns an active session created at created, idle deadline one
-// hour later, absolute deadline one day later.
+// newSession returns an active session at version 1 with every field that a
+// login sets: created at created, idle deadline one hour later, absolute
+// deadline one day later, generation 0 with its token and secret digests.
 func newSession(id, subject string, created time.Time) store.Session {
 	return store.Session{
 		ID:                id,
@@ -141,12 +133,53 @@ func newSession(id, subject string, created time.Time) store.Session {
 		LastUsedAt:        created,
 		IdleExpiresAt:     created.Add(time.Hour),
 		AbsoluteExpiresAt: created.Add(24 * time.Hour),
+		TokenDigest:       digest(id, "token", 0),
+		SecretDigest:      digest(id, "secret"),
+		Version:           1,
 	}
 }
 
-func mustCreate(t *testing.T, st store.Store, s store.Session, hash []byte) {
+// rotated returns the state the core would write for a rotation of s at
+// when: the next generation, its digest and sealed successor, the previous
+// token's retry window open, and the next version.
+func rotated(s store.Session, when time.Time) store.Session {
+	n := s
+	n.Generation++
+	n.TokenDigest = digest(s.ID, "token", n.Generation)
+	n.Successor = digest(s.ID, "successor", n.Generation)
+	n.RotatedAt = when
+	n.LastUsedAt = when
+	n.IdleExpiresAt = when.Add(time.Hour)
+	n.GraceReplays = 0
+	n.RetryOpen = true
+	n.Version++
+	return n
+}
+
+// revoked returns the state the core would write to revoke s at when.
+func revoked(s store.Session, when time.Time, reason string) store.Session {
+	n := s
+	n.RevokedAt = when
+	n.RevokeReason = reason
+	n.Version++
+	return n
+}
+
+// update writes next over the version before it (next.Version-1).
+func update(ctx context.Context, st store.Store, next store.Session, revoke bool) error {
+	return st.UpdateSession(ctx, store.Update{Session: next, Version: next.Version - 1, Revoked: revoke})
+}
+
+func mustUpdate(t testing.TB, st store.Store, next store.Session, revoke bool) {
 	t.Helper()
-	if err := st.CreateSession(t.Context(), s, hash); err != nil {
+	if err := update(context.Background(), st, next, revoke); err != nil {
+		t.Fatalf("UpdateSession(%q, version %d -> %d, revoked %v): %v", next.ID, next.Version-1, next.Version, revoke, err)
+	}
+}
+
+func mustCreate(t testing.TB, st store.Store, s store.Session) {
+	t.Helper()
+	if err := st.CreateSession(context.Background(), s); err != nil {
 		t.Fatalf("CreateSession(%q): %v", s.ID, err)
 	}
 }
@@ -187,6 +220,16 @@ func diffSession(got, want store.Session) string {
 			d = append(d, fmt.Sprintf("%s = %v (loc %v), want %v", name, g, g.Location(), w))
 		}
 	}
+	num := func(name string, g, w int64) {
+		if g != w {
+			d = append(d, fmt.Sprintf("%s = %d, want %d", name, g, w))
+		}
+	}
+	byt := func(name string, g, w []byte) {
+		if !bytes.Equal(g, w) {
+			d = append(d, fmt.Sprintf("%s = %x, want %x", name, g, w))
+		}
+	}
 	str("ID", got.ID, want.ID)
 	str("Subject", got.Subject, want.Subject)
 	str("DeviceName", got.DeviceName, want.DeviceName)
@@ -200,14 +243,14 @@ func diffSession(got, want store.Session) string {
 	tm("AbsoluteExpiresAt", got.AbsoluteExpiresAt, want.AbsoluteExpiresAt)
 	tm("RevokedAt", got.RevokedAt, want.RevokedAt)
 	tm("RotatedAt", got.RotatedAt, want.RotatedAt)
-	if got.Generation != want.Generation {
-		d = append(d, fmt.Sprintf("Generation = %d, want %d", got.Generation, want.Generation))
-	}
-	if got.GraceReplays != want.GraceReplays {
-		d = append(d, fmt.Sprintf("GraceReplays = %d, want %d", got.GraceReplays, want.GraceReplays))
-	}
-	if !bytes.Equal(got.Successor, want.Successor) {
-		d = append(d, fmt.Sprintf("Successor = %x, want %x", got.Successor, want.Successor))
+	num("Generation", got.Generation, want.Generation)
+	num("GraceReplays", int64(got.GraceReplays), int64(want.GraceReplays))
+	num("Version", got.Version, want.Version)
+	byt("TokenDigest", got.TokenDigest, want.TokenDigest)
+	byt("SecretDigest", got.SecretDigest, want.SecretDigest)
+	byt("Successor", got.Successor, want.Successor)
+	if got.RetryOpen != want.RetryOpen {
+		d = append(d, fmt.Sprintf("RetryOpen = %v, want %v", got.RetryOpen, want.RetryOpen))
 	}
 	return strings.Join(d, "; ")
 }
@@ -221,27 +264,7 @@ func checkSession(t *testing.T, what string, got, want store.Session) {
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 func isConflict(err error) bool { return errors.Is(err, store.ErrConflict) }
-
-// rotateTo returns a decide that rotates to newHash at when, whatever it sees.
-func rotateTo(newHash, successor []byte, when time.Time, idle time.Time) store.Decide {
-	return func(store.Session, int64) store.Change {
-		return store.Change{Kind: store.ChangeRotate, NewTokenHash: newHash, Successor: successor, At: when, IdleExpiresAt: idle}
-	}
-}
-
-func fixed(c store.Change) store.Decide {
-	return func(store.Session, int64) store.Change { return c }
-}
-
-// rotate applies a decide and fails the test on error.
-func rotate(t *testing.T, st store.Store, hash []byte, decide store.Decide) (store.Session, store.Change) {
-	t.Helper()
-	s, ch, err := st.Rotate(t.Context(), hash, decide)
-	if err != nil {
-		t.Fatalf("Rotate: %v", err)
-	}
-	return s, ch
-}
+func isStale(err error) bool    { return errors.Is(err, store.ErrStale) }
 
 func feed(t *testing.T, st store.Store, after int64, limit int) []store.Revocation {
 	t.Helper()
@@ -252,17 +275,20 @@ func feed(t *testing.T, st store.Store, after int64, limit int) []store.Revocati
 	return r
 }
 
-func lastSeq(t *testing.T, st store.Store) int64 {
-	t.Helper()
-	r := feed(t, st, 0, 0)
-	if len(r) == 0 {
-		return 0
-	}
-	return r[len(r)-1].Seq
-}
-
 func cancelledCtx() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	return ctx
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -29,23 +30,33 @@ func ExampleOpen() {
 	defer st.Close()
 	// In a server: core.New(core.Config{Store: st, ...}).
 
-	// The store only ever sees digests of refresh tokens.
+	// The store keeps what the core hands it: digests, never tokens.
 	digest := sha256.Sum256([]byte("an opaque refresh token"))
 	now := time.Date(2031, 1, 1, 12, 0, 0, 0, time.UTC)
-	err = st.CreateSession(ctx, store.Session{
+	s := store.Session{
 		ID: "sess-1", Subject: "user-1", CreatedAt: now, LastUsedAt: now,
 		IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(24 * time.Hour),
-	}, digest[:])
+		TokenDigest: digest[:], Version: 1,
+	}
+	if err := st.CreateSession(ctx, s); err != nil {
+		log.Fatal(err)
+	}
+	// A write applies only over the version that was read.
+	next := s
+	next.LastUsedAt, next.Version = now.Add(time.Minute), 2
+	if err := st.UpdateSession(ctx, store.Update{Session: next, Version: 1}); err != nil {
+		log.Fatal(err)
+	}
+	err = st.UpdateSession(ctx, store.Update{Session: next, Version: 1})
+	fmt.Println(errors.Is(err, store.ErrStale))
+	got, err := st.Session(ctx, "sess-1")
 	if err != nil {
 		log.Fatal(err)
 	}
-	s, gen, err := st.SessionByToken(ctx, digest[:])
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(s.ID, s.Subject, gen, s.Active(now))
+	fmt.Println(got.ID, got.Subject, got.Version, got.Active(now))
 	fmt.Println("schema version", sqlitestore.SchemaVersion)
 	// Output:
-	// sess-1 user-1 0 true
-	// schema version 1
+	// true
+	// sess-1 user-1 2 true
+	// schema version 2
 }

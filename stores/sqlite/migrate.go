@@ -54,7 +54,7 @@ func migrations() ([]migration, error) {
 
 // SchemaVersion is the schema version this release migrates to (the number of
 // the last embedded migration).
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the schema to SchemaVersion, one write transaction per
 // version. It is idempotent, safe when several processes open the same file

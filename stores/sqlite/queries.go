@@ -9,17 +9,13 @@ import (
 // The SQL of the store. Every statement is prepared once per connection
 // (parsing costs more than running these statements).
 
-const sessionCols = `s.id, s.subject, s.device_name, s.ip, s.user_agent, s.auth_time, s.created_at,
-	s.last_used_at, s.idle_expires_at, s.absolute_expires_at, s.revoked_at, s.revoke_reason,
-	s.generation, s.rotated_at, s.grace_replays, s.successor`
+const sessionCols = `id, subject, device_name, ip, user_agent, auth_time, created_at,
+	last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason,
+	generation, token_digest, secret_digest, rotated_at, grace_replays, successor, retry_open, version`
 
 // activeAt is the SQL form of store.Session.Active at ?, where the parameter
 // appears twice.
 const activeAt = `revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?`
-
-// subjectCond selects the active sessions of a subject except one
-// (parameters: subject, except, except, at, at).
-const subjectCond = `subject = ? AND (? = '' OR id <> ?) AND ` + activeAt
 
 // pruneCond selects the sessions Prune deletes (parameter ?1: cutoff).
 const pruneCond = `idle_expires_at IS NULL OR idle_expires_at < ?1
@@ -28,15 +24,12 @@ const pruneCond = `idle_expires_at IS NULL OR idle_expires_at < ?1
 
 const userCols = `id, email, password_hash, roles, disabled, locked, created_at`
 
-// Reads (reader pool; qByToken also runs inside Rotate's transaction).
+// Reads (reader pool).
 const (
-	qSession = `SELECT ` + sessionCols + ` FROM sessions s WHERE s.id = ?`
-	qByToken = `SELECT ` + sessionCols + `, t.generation
-FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-WHERE t.digest = ?`
-	qListSessions = `SELECT ` + sessionCols + ` FROM sessions s
-WHERE s.subject = ? AND s.` + activeAt + `
-ORDER BY s.created_at, s.rowid`
+	qSession      = `SELECT ` + sessionCols + ` FROM sessions WHERE id = ?`
+	qListSessions = `SELECT ` + sessionCols + ` FROM sessions
+WHERE subject = ? AND ` + activeAt + `
+ORDER BY created_at, rowid`
 	qRevocations = `SELECT seq, session_id, revoked_at FROM revocations
 WHERE seq > ? ORDER BY seq LIMIT ?`
 	qPeek        = `SELECT count, window_start FROM throttle WHERE key = ?`
@@ -47,24 +40,21 @@ WHERE seq > ? ORDER BY seq LIMIT ?`
 
 // Writes (writer connection, inside BEGIN IMMEDIATE).
 const (
-	qInsertSession = `INSERT INTO sessions (id, subject, device_name, ip, user_agent,
-	auth_time, created_at, last_used_at, idle_expires_at, absolute_expires_at, revoked_at, revoke_reason,
-	generation, rotated_at, grace_replays, successor)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qInsertToken = `INSERT INTO refresh_tokens (digest, session_id, generation) VALUES (?, ?, ?)`
-	qRotate      = `UPDATE sessions SET generation = ?, successor = ?, rotated_at = ?,
-	last_used_at = ?, idle_expires_at = ?, grace_replays = 0 WHERE id = ?`
-	qReplay         = `UPDATE sessions SET grace_replays = grace_replays + 1, last_used_at = ? WHERE id = ?`
-	qRevoke         = `UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ?`
-	qRevokeIfActive = `UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND ` + activeAt
-	qInsertFeed     = `INSERT INTO revocations (session_id, revoked_at) VALUES (?, ?)`
-	qFeedSubject    = `INSERT INTO revocations (session_id, revoked_at) SELECT id, ? FROM sessions WHERE ` + subjectCond + ` ORDER BY created_at, rowid`
-	qRevokeSubject  = `UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE ` + subjectCond
-	qPruneTokens    = `DELETE FROM refresh_tokens WHERE session_id IN (SELECT id FROM sessions WHERE ` + pruneCond + `)`
-	qPruneSessions  = `DELETE FROM sessions WHERE ` + pruneCond
-	qPruneFeed      = `DELETE FROM revocations WHERE revoked_at < ?`
-	qPruneThrottle  = `DELETE FROM throttle WHERE window_end < ?`
-	qHit            = `INSERT INTO throttle (key, count, window_start, window_end)
+	qInsertSession = `INSERT INTO sessions (` + sessionCols + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qUpdateSession writes a complete state over the version read
+	// (parameters: the state without id, then id and the version read).
+	qUpdateSession = `UPDATE sessions SET subject = ?, device_name = ?, ip = ?, user_agent = ?,
+	auth_time = ?, created_at = ?, last_used_at = ?, idle_expires_at = ?, absolute_expires_at = ?,
+	revoked_at = ?, revoke_reason = ?, generation = ?, token_digest = ?, secret_digest = ?,
+	rotated_at = ?, grace_replays = ?, successor = ?, retry_open = ?, version = ?
+WHERE id = ? AND version = ?`
+	qSessionExists = `SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?)`
+	qInsertFeed    = `INSERT INTO revocations (session_id, revoked_at) VALUES (?, ?)`
+	qPruneSessions = `DELETE FROM sessions WHERE ` + pruneCond
+	qPruneFeed     = `DELETE FROM revocations WHERE revoked_at < ?`
+	qPruneThrottle = `DELETE FROM throttle WHERE window_end < ?`
+	qHit           = `INSERT INTO throttle (key, count, window_start, window_end)
 VALUES (?1, 1, ?2, ?2 + ?3)
 ON CONFLICT (key) DO UPDATE SET
 	count        = CASE WHEN window_start <= ?2 - ?3 THEN 1 ELSE count + 1 END,
@@ -78,11 +68,10 @@ RETURNING count, window_start` // on the right of SET, columns are the old row's
 WHERE id = ?`
 )
 
-var readQueries = []string{qSession, qByToken, qListSessions, qRevocations, qPeek, qUserByEmail, qUserByID, qCountUsers}
+var readQueries = []string{qSession, qListSessions, qRevocations, qPeek, qUserByEmail, qUserByID, qCountUsers}
 
-var writeQueries = []string{qByToken, qInsertSession, qInsertToken, qRotate, qReplay, qRevoke, qRevokeIfActive,
-	qInsertFeed, qFeedSubject, qRevokeSubject, qPruneTokens, qPruneSessions, qPruneFeed, qPruneThrottle,
-	qHit, qResetThrottle, qForgive, qInsertUser, qUpdateUser}
+var writeQueries = []string{qInsertSession, qUpdateSession, qSessionExists, qInsertFeed,
+	qPruneSessions, qPruneFeed, qPruneThrottle, qHit, qResetThrottle, qForgive, qInsertUser, qUpdateUser}
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
 	m := make(map[string]*sql.Stmt, len(queries))

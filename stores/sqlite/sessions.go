@@ -1,11 +1,10 @@
 package sqlitestore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/authguard/authguard/core/store"
@@ -13,45 +12,30 @@ import (
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanSession scans sessionCols followed by extra destinations.
-func scanSession(row scanner, extra ...any) (store.Session, error) {
+// scanSession scans sessionCols.
+func scanSession(row scanner) (store.Session, error) {
 	var (
 		s                                                  store.Session
 		auth, created, used, idle, abs, revoked, rotatedAt sql.NullInt64
-		successor                                          []byte
 	)
-	dest := append([]any{&s.ID, &s.Subject, &s.DeviceName, &s.IP, &s.UserAgent, &auth, &created,
-		&used, &idle, &abs, &revoked, &s.RevokeReason, &s.Generation, &rotatedAt, &s.GraceReplays, &successor}, extra...)
-	if err := row.Scan(dest...); err != nil {
+	err := row.Scan(&s.ID, &s.Subject, &s.DeviceName, &s.IP, &s.UserAgent, &auth, &created,
+		&used, &idle, &abs, &revoked, &s.RevokeReason, &s.Generation, &s.TokenDigest, &s.SecretDigest,
+		&rotatedAt, &s.GraceReplays, &s.Successor, &s.RetryOpen, &s.Version)
+	if err != nil {
 		return store.Session{}, err
 	}
 	s.AuthTime, s.CreatedAt, s.LastUsedAt = fromMs(auth), fromMs(created), fromMs(used)
 	s.IdleExpiresAt, s.AbsoluteExpiresAt = fromMs(idle), fromMs(abs)
 	s.RevokedAt, s.RotatedAt = fromMs(revoked), fromMs(rotatedAt)
-	if len(successor) > 0 {
-		s.Successor = successor
-	}
 	return s, nil
 }
 
-// CreateSession stores a new session whose current token has the digest
-// tokenHash (recorded with generation s.Generation, which the core sets to
-// 0). It returns store.ErrConflict if the id or the digest exists.
-func (st *Store) CreateSession(ctx context.Context, s store.Session, tokenHash []byte) error {
-	if len(tokenHash) == 0 {
-		return errors.New("sqlitestore: create session: empty token digest")
-	}
-	return st.write(ctx, "create session", func(tx *sql.Tx) error {
-		_, err := st.inTx(ctx, tx, qInsertSession).ExecContext(ctx,
-			s.ID, s.Subject, s.DeviceName, s.IP, s.UserAgent,
-			ms(s.AuthTime), ms(s.CreatedAt), ms(s.LastUsedAt), ms(s.IdleExpiresAt), ms(s.AbsoluteExpiresAt),
-			ms(s.RevokedAt), s.RevokeReason, s.Generation, ms(s.RotatedAt), s.GraceReplays, blob(s.Successor))
-		if err != nil {
-			return err
-		}
-		_, err = st.inTx(ctx, tx, qInsertToken).ExecContext(ctx, tokenHash, s.ID, s.Generation)
-		return err
-	})
+// sessionArgs returns the columns of s after id, in sessionCols order.
+func sessionArgs(s store.Session) []any {
+	return []any{s.Subject, s.DeviceName, s.IP, s.UserAgent,
+		ms(s.AuthTime), ms(s.CreatedAt), ms(s.LastUsedAt), ms(s.IdleExpiresAt), ms(s.AbsoluteExpiresAt),
+		ms(s.RevokedAt), s.RevokeReason, s.Generation, blob(s.TokenDigest), blob(s.SecretDigest),
+		ms(s.RotatedAt), s.GraceReplays, blob(s.Successor), s.RetryOpen, s.Version}
 }
 
 // blob returns b, or nil (NULL) when b is empty.
@@ -60,6 +44,15 @@ func blob(b []byte) any {
 		return nil
 	}
 	return b
+}
+
+// CreateSession stores s as it is given (the core sets Version to 1). It
+// returns store.ErrConflict if the id exists.
+func (st *Store) CreateSession(ctx context.Context, s store.Session) error {
+	return st.write(ctx, "create session", func(tx *sql.Tx) error {
+		_, err := st.inTx(ctx, tx, qInsertSession).ExecContext(ctx, append([]any{s.ID}, sessionArgs(s)...)...)
+		return err
+	})
 }
 
 // Session returns the session with the given id, revoked or expired ones
@@ -72,102 +65,44 @@ func (st *Store) Session(ctx context.Context, id string) (store.Session, error) 
 	return s, nil
 }
 
-// SessionByToken resolves a digest of any generation to its session and the
-// generation of that token, or store.ErrNotFound.
-func (st *Store) SessionByToken(ctx context.Context, tokenHash []byte) (store.Session, int64, error) {
-	var gen int64
-	s, err := scanSession(st.read(qByToken).QueryRowContext(ctx, tokenHash), &gen)
-	if err != nil {
-		return store.Session{}, 0, wrap("session by token", err)
+// UpdateSession writes u.Session over the stored session if its version is
+// still u.Version, and appends (ID, RevokedAt) to the revocation feed when
+// u.Revoked, in one BEGIN IMMEDIATE transaction: one conditional UPDATE and,
+// for a revocation, one INSERT. It returns store.ErrStale when the version
+// moved on and store.ErrNotFound when the session is gone; either way
+// nothing is written. An update whose Session.Version is not Version+1 is
+// refused with an error (it would defeat the version check of the next
+// writer).
+func (st *Store) UpdateSession(ctx context.Context, u store.Update) error {
+	s := u.Session
+	if s.Version != u.Version+1 {
+		return fmt.Errorf("sqlitestore: update session %q: new version %d is not %d+1", s.ID, s.Version, u.Version)
 	}
-	return s, gen, nil
-}
-
-// Rotate resolves tokenHash and, inside one BEGIN IMMEDIATE transaction,
-// calls decide and applies the Change it returns (see store.Sessions.Rotate).
-// Change.At is the time of the change: RotatedAt and LastUsedAt for
-// ChangeRotate, LastUsedAt for ChangeReplay, RevokedAt for ChangeRevoke; when
-// it is zero the current time is used, so a revocation never leaves RevokedAt
-// zero. ChangeRevoke on an already revoked session writes nothing and reports
-// ChangeNone. ChangeRotate to a digest that exists returns store.ErrConflict
-// and writes nothing. If the transaction is retried after SQLITE_BUSY, decide
-// is called again on the fresh state; only the committed Change is returned.
-func (st *Store) Rotate(ctx context.Context, tokenHash []byte, decide store.Decide) (store.Session, store.Change, error) {
-	var (
-		out     store.Session
-		applied store.Change
-	)
-	err := st.write(ctx, "rotate", func(tx *sql.Tx) error {
-		var gen int64
-		s, err := scanSession(st.inTx(ctx, tx, qByToken).QueryRowContext(ctx, tokenHash), &gen)
+	args := append(sessionArgs(s), s.ID, u.Version)
+	return st.write(ctx, "update session", func(tx *sql.Tx) error {
+		res, err := st.inTx(ctx, tx, qUpdateSession).ExecContext(ctx, args...)
 		if err != nil {
 			return err
 		}
-		in := s
-		in.Successor = bytes.Clone(s.Successor)
-		ch := decide(in, gen)
-		switch ch.Kind {
-		case store.ChangeNone:
-		case store.ChangeRotate:
-			if len(ch.NewTokenHash) == 0 {
-				return errors.New("empty new token digest")
-			}
-			when := trunc(stamp(ch.At))
-			s.Generation++
-			s.Successor = nil
-			if len(ch.Successor) > 0 {
-				s.Successor = append([]byte(nil), ch.Successor...)
-			}
-			s.RotatedAt, s.LastUsedAt = when, when
-			s.IdleExpiresAt = trunc(ch.IdleExpiresAt)
-			s.GraceReplays = 0
-			if _, err := st.inTx(ctx, tx, qInsertToken).ExecContext(ctx, ch.NewTokenHash, s.ID, s.Generation); err != nil {
-				return err
-			}
-			if _, err := st.inTx(ctx, tx, qRotate).ExecContext(ctx, s.Generation, blob(s.Successor), ms(when), ms(when), ms(s.IdleExpiresAt), s.ID); err != nil {
-				return err
-			}
-		case store.ChangeReplay:
-			when := trunc(stamp(ch.At))
-			s.GraceReplays++
-			s.LastUsedAt = when
-			if _, err := st.inTx(ctx, tx, qReplay).ExecContext(ctx, ms(when), s.ID); err != nil {
-				return err
-			}
-		case store.ChangeRevoke:
-			if !s.RevokedAt.IsZero() {
-				ch = store.Change{Kind: store.ChangeNone}
-				break
-			}
-			when := trunc(stamp(ch.At))
-			s.RevokedAt, s.RevokeReason = when, ch.Reason
-			if _, err := st.inTx(ctx, tx, qRevoke).ExecContext(ctx, ms(when), ch.Reason, s.ID); err != nil {
-				return err
-			}
-			if _, err := st.inTx(ctx, tx, qInsertFeed).ExecContext(ctx, s.ID, ms(when)); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("unknown change kind %d", ch.Kind)
+		n, err := res.RowsAffected() // changes()
+		if err != nil {
+			return err
 		}
-		out = s
-		applied = ch
-		applied.NewTokenHash = append([]byte(nil), ch.NewTokenHash...)
-		applied.Successor = append([]byte(nil), ch.Successor...)
-		return nil
+		if n == 0 {
+			var exists bool
+			if err := st.inTx(ctx, tx, qSessionExists).QueryRowContext(ctx, s.ID).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return store.ErrStale
+			}
+			return store.ErrNotFound
+		}
+		if u.Revoked {
+			_, err = st.inTx(ctx, tx, qInsertFeed).ExecContext(ctx, s.ID, ms(s.RevokedAt))
+		}
+		return err
 	})
-	if err != nil {
-		return store.Session{}, store.Change{}, err
-	}
-	return out, applied, nil
-}
-
-// stamp is t, or the current time when t is zero.
-func stamp(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now()
-	}
-	return t
 }
 
 // ListSessions returns the subject's sessions that are active at now (not
@@ -191,70 +126,6 @@ func (st *Store) ListSessions(ctx context.Context, subject string, now time.Time
 		return nil, wrap("list sessions", err)
 	}
 	return out, nil
-}
-
-// RevokeSession revokes the session if it is active at at (see
-// store.Session.Active) and appends it to the revocation feed. It reports
-// whether it changed anything; an unknown, revoked or expired session is not
-// an error. A zero at means the current time.
-func (st *Store) RevokeSession(ctx context.Context, id string, at time.Time, reason string) (bool, error) {
-	n := trunc(stamp(at)).UnixMilli()
-	changed := false
-	err := st.write(ctx, "revoke session", func(tx *sql.Tx) error {
-		changed = false
-		res, err := st.inTx(ctx, tx, qRevokeIfActive).ExecContext(ctx, n, reason, id, n, n)
-		if err != nil {
-			return err
-		}
-		if k, err := res.RowsAffected(); err != nil || k == 0 {
-			return err
-		}
-		if _, err := st.inTx(ctx, tx, qInsertFeed).ExecContext(ctx, id, n); err != nil {
-			return err
-		}
-		changed = true
-		return nil
-	})
-	if err != nil {
-		return false, err
-	}
-	return changed, nil
-}
-
-// RevokeSubject revokes every session of subject that is active at at, except
-// the one whose id is except (empty: none), and returns how many it revoked.
-// The feed gets one entry per session, oldest session first. A zero at means
-// the current time.
-func (st *Store) RevokeSubject(ctx context.Context, subject, except string, at time.Time, reason string) (int, error) {
-	n := trunc(stamp(at)).UnixMilli()
-	count := 0
-	err := st.write(ctx, "revoke subject", func(tx *sql.Tx) error {
-		res, err := st.inTx(ctx, tx, qFeedSubject).ExecContext(ctx, n, subject, except, except, n, n)
-		if err != nil {
-			return err
-		}
-		inserted, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		res, err = st.inTx(ctx, tx, qRevokeSubject).ExecContext(ctx, n, reason, subject, except, except, n, n)
-		if err != nil {
-			return err
-		}
-		updated, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if inserted != updated {
-			return fmt.Errorf("revoked %d sessions but appended %d feed entries", updated, inserted)
-		}
-		count = int(updated)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return count, nil
 }
 
 // Revocations returns feed entries with Seq > after, in Seq order, at most
@@ -286,18 +157,14 @@ func (st *Store) Revocations(ctx context.Context, after int64, limit int) ([]sto
 	return out, nil
 }
 
-// Prune deletes sessions (and all their digests) whose idle or absolute
-// deadline or revocation time is before cutoff, feed entries revoked before
-// cutoff, and throttle counters whose window ended before cutoff. It returns
-// how many sessions it deleted. Sequence numbers are never reused.
+// Prune deletes sessions whose idle or absolute deadline or revocation time
+// is before cutoff, feed entries revoked before cutoff, and throttle counters
+// whose window ended before cutoff. It returns how many sessions it deleted.
+// Sequence numbers are never reused (the feed's key is AUTOINCREMENT).
 func (st *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 	c := cutoff.UnixMilli()
 	deleted := 0
 	err := st.write(ctx, "prune", func(tx *sql.Tx) error {
-		// The foreign key cascades too; this does not depend on it.
-		if _, err := st.inTx(ctx, tx, qPruneTokens).ExecContext(ctx, c); err != nil {
-			return err
-		}
 		res, err := st.inTx(ctx, tx, qPruneSessions).ExecContext(ctx, c)
 		if err != nil {
 			return err
@@ -319,4 +186,42 @@ func (st *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	return deleted, nil
+}
+
+// Footprint reports the rows of every table of the database as Records, and
+// the summed length() of the sessions' text and blob columns as Bytes.
+func (st *Store) Footprint(ctx context.Context) (store.Footprint, error) {
+	var f store.Footprint
+	rows, err := st.r.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return f, wrap("footprint", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return f, wrap("footprint", err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return f, wrap("footprint", err)
+	}
+	for _, name := range tables {
+		var n int64
+		q := `SELECT COUNT(*) FROM "` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		if err := st.r.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			return f, wrap("footprint", err)
+		}
+		f.Records += n
+	}
+	err = st.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(length(id) + length(subject) + length(device_name)
+	+ length(ip) + length(user_agent) + length(revoke_reason) + COALESCE(length(token_digest), 0)
+	+ COALESCE(length(secret_digest), 0) + COALESCE(length(successor), 0)), 0) FROM sessions`).Scan(&f.Bytes)
+	if err != nil {
+		return f, wrap("footprint", err)
+	}
+	return f, nil
 }

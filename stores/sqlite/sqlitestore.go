@@ -13,25 +13,27 @@
 //     (see [WithFullSync]) and a busy timeout (see [WithBusyTimeout]);
 //   - writes go through one dedicated connection and every write transaction
 //     starts with BEGIN IMMEDIATE, so it holds SQLite's single write lock from
-//     its first statement: two rotations never interleave, in one process or
-//     across processes, and Rotate's decide callback runs inside that
-//     transaction;
+//     its first statement, in one process or across processes;
+//   - [Store.UpdateSession] is one conditional UPDATE (WHERE id = ? AND
+//     version = ?) and, for a revocation, the feed INSERT, in one such
+//     transaction: of concurrent writers of one version exactly one wins;
 //   - reads use a separate pool of read-only connections, which WAL lets run
 //     alongside the writer;
 //   - SQLITE_BUSY that outlasts the busy timeout is retried a bounded number of
 //     times with jittered backoff (see [WithBusyRetries]); the transaction is
-//     rolled back and run again from the start, so decide may be called again;
+//     rolled back and run again from the start;
 //   - the schema is embedded and migrated in order, one transaction per
 //     version, when the store is opened; a database written by a newer
 //     version of this package is refused ([ErrSchemaTooNew]);
 //   - times are stored as INTEGER Unix milliseconds UTC (NULL for the zero
 //     time) and come back in UTC truncated to the millisecond;
 //   - sql.ErrNoRows becomes store.ErrNotFound and unique-key violations
-//     store.ErrConflict; every other error is returned wrapped, and the core
-//     answers it with 503.
+//     store.ErrConflict, a lost version check is store.ErrStale; every other
+//     error is returned wrapped, and the core answers it with 503.
 //
-// The store only ever sees refresh-token digests, never tokens, and logs
-// nothing.
+// The store only ever sees digests and sealed successors, never tokens, and
+// logs nothing. Besides store.Store it implements store.UserCounter,
+// store.Pinger and store.Footprinter.
 package sqlitestore
 
 import (
@@ -142,7 +144,12 @@ type Store struct {
 	retries atomic.Int64 // write transactions run again after SQLITE_BUSY
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.UserCounter = (*Store)(nil)
+	_ store.Pinger      = (*Store)(nil)
+	_ store.Footprinter = (*Store)(nil)
+)
 
 // Open opens (creating it if needed) the SQLite database at path, a plain
 // file path, and migrates its schema to the current version. The options
@@ -297,7 +304,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) (err e
 			_ = tx.Rollback()
 		}
 	}()
-	// A panic in fn (in decide, say) rolls back as well.
+	// A panic in fn rolls back as well.
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -355,12 +362,4 @@ func fromMs(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMilli(v.Int64).UTC()
-}
-
-// trunc is t as the database returns it: UTC, milliseconds.
-func trunc(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return time.UnixMilli(t.UnixMilli()).UTC()
 }

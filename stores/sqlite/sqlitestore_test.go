@@ -165,12 +165,10 @@ func TestClosedStoreErrors(t *testing.T) {
 	if err := st.Ping(ctx); err == nil {
 		t.Errorf("Ping after Close: nil error")
 	}
-	_, _, err := st.Rotate(ctx, []byte("x"), func(store.Session, int64) store.Change {
-		t.Errorf("decide called after Close")
-		return store.Change{}
-	})
-	if err == nil || errors.Is(err, store.ErrNotFound) {
-		t.Errorf("Rotate after Close: err = %v, want an availability error (not ErrNotFound)", err)
+	next := store.Session{ID: "x", Version: 2}
+	if err := st.UpdateSession(ctx, store.Update{Session: next, Version: 1}); err == nil ||
+		errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStale) {
+		t.Errorf("UpdateSession after Close: err = %v, want an availability error (not ErrNotFound or ErrStale)", err)
 	}
 	if _, err := st.Session(ctx, "x"); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Session after Close: err = %v, want an availability error (not ErrNotFound)", err)
@@ -183,30 +181,110 @@ func TestClosedStoreErrors(t *testing.T) {
 func TestErrorMapping(t *testing.T) {
 	st, _ := openTemp(t)
 	ctx := t.Context()
-	s := store.Session{ID: "s", Subject: "a", CreatedAt: time.Now(), IdleExpiresAt: time.Now().Add(time.Hour), AbsoluteExpiresAt: time.Now().Add(time.Hour)}
-	if err := st.CreateSession(ctx, s, []byte("d")); err != nil {
+	s := store.Session{ID: "s", Subject: "a", CreatedAt: time.Now(), IdleExpiresAt: time.Now().Add(time.Hour),
+		AbsoluteExpiresAt: time.Now().Add(time.Hour), Version: 1}
+	if err := st.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	err := st.CreateSession(ctx, s, []byte("e"))
+	err := st.CreateSession(ctx, s)
 	if !errors.Is(err, store.ErrConflict) || !strings.HasPrefix(err.Error(), "sqlitestore: ") {
 		t.Errorf("duplicate: %v", err)
 	}
 	if _, err := st.Session(ctx, "none"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing: %v", err)
 	}
-	if err := st.CreateSession(ctx, store.Session{ID: "t"}, nil); err == nil {
-		t.Errorf("empty digest accepted")
+	next := s
+	next.Generation, next.Version = 1, 2
+	stale := next
+	stale.Version = 6
+	err = st.UpdateSession(ctx, store.Update{Session: stale, Version: 5})
+	if !errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrNotFound) || !strings.HasPrefix(err.Error(), "sqlitestore: ") {
+		t.Errorf("stale: %v", err)
 	}
-	_, _, err = st.Rotate(ctx, []byte("d"), func(store.Session, int64) store.Change { return store.Change{Kind: 42} })
-	if err == nil || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict) {
-		t.Errorf("unknown change kind: %v", err)
+	ghost := next
+	ghost.ID = "none"
+	if err := st.UpdateSession(ctx, store.Update{Session: ghost, Version: 1}); !errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrStale) {
+		t.Errorf("update of a missing session: %v", err)
 	}
-	_, _, err = st.Rotate(ctx, []byte("d"), func(store.Session, int64) store.Change { return store.Change{Kind: store.ChangeRotate} })
-	if err == nil {
-		t.Errorf("rotation without a digest accepted")
+	// A new state whose version is not the one read plus one would let the
+	// next writer's version check pass twice: refused, nothing written.
+	if err := st.UpdateSession(ctx, store.Update{Session: next, Version: 0}); err == nil ||
+		errors.Is(err, store.ErrStale) || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("malformed version accepted or mapped to a sentinel: %v", err)
 	}
-	if got, _ := st.Session(ctx, "s"); got.Generation != 0 {
-		t.Errorf("refused change was written: Generation %d", got.Generation)
+	if got, _ := st.Session(ctx, "s"); got.Generation != 0 || got.Version != 1 {
+		t.Errorf("refused updates were written: Generation %d, Version %d", got.Generation, got.Version)
+	}
+}
+
+// TestMigrateFrom1: a database written under schema 1 upgrades to the
+// current version: the per-token table is gone, its sessions (which the new
+// token format cannot refresh) are deleted, each one not yet revoked gets a
+// feed entry, and users, throttle and older feed entries are kept.
+func TestMigrateFrom1(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
+		ms[0].sql,
+		`INSERT INTO schema_version VALUES (1, 0)`,
+		`INSERT INTO users (id, email, created_at) VALUES ('u', 'u@example.com', 0)`,
+		`INSERT INTO sessions (id, subject, created_at, idle_expires_at, absolute_expires_at) VALUES ('live', 'u', 1, 2, 3)`,
+		`INSERT INTO sessions (id, subject, created_at, idle_expires_at, absolute_expires_at, revoked_at) VALUES ('dead', 'u', 1, 2, 3, 2)`,
+		`INSERT INTO refresh_tokens VALUES (x'01', 'live', 0), (x'02', 'live', 1), (x'03', 'dead', 0)`,
+		`INSERT INTO revocations (session_id, revoked_at) VALUES ('dead', 2)`,
+		`INSERT INTO throttle VALUES ('k', 1, 0, 60000)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	before := time.Now().Add(-time.Second)
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(schema 1): %v", err)
+	}
+	defer st.Close()
+	if v, err := st.schemaVersion(ctx); err != nil || v != SchemaVersion {
+		t.Fatalf("version after upgrade = %d, %v; want %d", v, err, SchemaVersion)
+	}
+	var n int
+	if err := st.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_schema WHERE name = 'refresh_tokens'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("refresh_tokens still exists (%d, %v)", n, err)
+	}
+	for _, id := range []string{"live", "dead"} {
+		if _, err := st.Session(ctx, id); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("schema-1 session %s after upgrade: %v, want ErrNotFound", id, err)
+		}
+	}
+	f, err := st.Revocations(ctx, 0, 0)
+	if err != nil || len(f) != 2 || f[0].SessionID != "dead" || f[1].SessionID != "live" ||
+		f[1].RevokedAt.Before(before) || f[1].Seq <= f[0].Seq {
+		t.Errorf("feed after upgrade = %+v, %v; want the old entry for dead, then one for live at upgrade time", f, err)
+	}
+	if n, err := st.CountUsers(ctx); err != nil || n != 1 {
+		t.Errorf("users after upgrade = %d, %v; want 1", n, err)
+	}
+	if c, _, err := st.Peek(ctx, "k", time.UnixMilli(1), time.Minute); err != nil || c != 1 {
+		t.Errorf("throttle after upgrade = %d, %v; want 1", c, err)
+	}
+	// The upgraded schema takes new sessions with every field.
+	s := store.Session{ID: "new", Subject: "u", TokenDigest: []byte{1}, SecretDigest: []byte{2}, RetryOpen: true, Version: 1}
+	if err := st.CreateSession(ctx, s); err != nil {
+		t.Fatalf("CreateSession after upgrade: %v", err)
+	}
+	if got, err := st.Session(ctx, "new"); err != nil || !got.RetryOpen || got.Version != 1 || len(got.SecretDigest) != 1 {
+		t.Errorf("session after upgrade = %+v, %v", got, err)
 	}
 }
 

@@ -2,11 +2,11 @@ package sqlitestore
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,21 +18,39 @@ func hash(parts ...any) []byte {
 	return s[:]
 }
 
-func rotateIfCurrent(next []byte, when time.Time) store.Decide {
-	return func(s store.Session, gen int64) store.Change {
-		if gen != s.Generation || !s.RevokedAt.IsZero() {
-			return store.Change{}
+// rotate reads the session and writes its next generation over the version
+// read, until a write wins; it returns the generation written.
+func rotate(t *testing.T, st *Store, id string, when time.Time) (int64, bool) {
+	for {
+		s, err := st.Session(t.Context(), id)
+		if err != nil {
+			t.Errorf("%s: Session: %v", id, err)
+			return 0, false
 		}
-		return store.Change{Kind: store.ChangeRotate, NewTokenHash: next, Successor: next[:8], At: when, IdleExpiresAt: when.Add(time.Hour)}
+		next := s
+		next.Generation++
+		next.TokenDigest = hash(id, next.Generation)
+		next.Successor = next.TokenDigest[:8]
+		next.RotatedAt, next.LastUsedAt, next.IdleExpiresAt = when, when, when.Add(time.Hour)
+		next.Version++
+		err = st.UpdateSession(t.Context(), store.Update{Session: next, Version: s.Version})
+		if err == nil {
+			return next.Generation, true
+		}
+		if !errors.Is(err, store.ErrStale) {
+			t.Errorf("%s: UpdateSession: %v", id, err)
+			return 0, false
+		}
 	}
 }
 
 // TestStressTwoHandles is the design's SQLite stress case with the contention
 // moved between two Store handles on one file (as two processes on one host
 // would be): 50 goroutines rotate 50 different sessions 20 times each while
-// 20 goroutines race on one session's current token. The two writers only
-// meet at SQLite's file lock, so BEGIN IMMEDIATE and the busy handling are
-// what keep rotations atomic here.
+// 20 goroutines race to rotate one session, each write conditional on the
+// version it read. The two writers only meet at SQLite's file lock, so BEGIN
+// IMMEDIATE, the conditional UPDATE and the busy handling are what keep each
+// version written exactly once here.
 func TestStressTwoHandles(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -68,26 +86,25 @@ func stressTwoHandles(t *testing.T, opts ...Option) int64 {
 	t0 := time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC)
 	newSess := func(id string) store.Session {
 		return store.Session{ID: id, Subject: "stress", CreatedAt: t0, LastUsedAt: t0,
-			IdleExpiresAt: t0.Add(time.Hour), AbsoluteExpiresAt: t0.Add(24 * time.Hour)}
+			IdleExpiresAt: t0.Add(time.Hour), AbsoluteExpiresAt: t0.Add(24 * time.Hour),
+			TokenDigest: hash(id, 0), SecretDigest: hash(id, "secret"), Version: 1}
 	}
 	const sessions, rounds, hot, attempts = 50, 20, 20, 10
 	for i := range sessions {
-		if err := handles[i%2].CreateSession(ctx, newSess(fmt.Sprint("s", i)), hash("s", i, 0)); err != nil {
+		if err := handles[i%2].CreateSession(ctx, newSess(fmt.Sprint("s", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := handles[0].CreateSession(ctx, newSess("hot"), hash("hot", 0)); err != nil {
+	if err := handles[0].CreateSession(ctx, newSess("hot")); err != nil {
 		t.Fatal(err)
 	}
 
 	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		mu    sync.Mutex
-		cur   = hash("hot", 0)
-		gens  []int64
-		first atomic.Int64 // winners on the generation-0 token
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		gens []int64
 	)
+	start := make(chan struct{})
 	for i := range sessions {
 		wg.Add(1)
 		go func() {
@@ -95,9 +112,8 @@ func stressTwoHandles(t *testing.T, opts ...Option) int64 {
 			st := handles[i%2]
 			<-start
 			for r := 1; r <= rounds; r++ {
-				s, ch, err := st.Rotate(ctx, hash("s", i, r-1), rotateIfCurrent(hash("s", i, r), t0.Add(time.Duration(r)*time.Second)))
-				if err != nil || ch.Kind != store.ChangeRotate || s.Generation != int64(r) {
-					t.Errorf("s%d round %d: %v gen %d, %v", i, r, ch.Kind, s.Generation, err)
+				if gen, won := rotate(t, st, fmt.Sprint("s", i), t0.Add(time.Duration(r)*time.Second)); !won || gen != int64(r) {
+					t.Errorf("s%d round %d: generation %d, %v", i, r, gen, won)
 					return
 				}
 			}
@@ -109,25 +125,13 @@ func stressTwoHandles(t *testing.T, opts ...Option) int64 {
 			defer wg.Done()
 			st := handles[g%2]
 			<-start
-			for a := range attempts {
-				mu.Lock()
-				present := cur
-				mu.Unlock()
-				next := hash("hot", g, a)
-				s, ch, err := st.Rotate(ctx, present, rotateIfCurrent(next, t0.Add(time.Minute)))
-				if err != nil {
-					t.Errorf("hot %d: %v", g, err)
+			for range attempts {
+				gen, won := rotate(t, st, "hot", t0.Add(time.Minute))
+				if !won {
 					return
 				}
-				if ch.Kind != store.ChangeRotate {
-					continue
-				}
-				if s.Generation == 1 {
-					first.Add(1)
-				}
 				mu.Lock()
-				gens = append(gens, s.Generation)
-				cur = next
+				gens = append(gens, gen)
 				mu.Unlock()
 			}
 		}()
@@ -137,26 +141,26 @@ func stressTwoHandles(t *testing.T, opts ...Option) int64 {
 	wg.Wait()
 	elapsed := time.Since(began)
 
-	if n := first.Load(); n != 1 {
-		t.Errorf("%d rotations of the generation-0 token, want exactly 1", n)
+	slices.Sort(gens)
+	if len(gens) != hot*attempts {
+		t.Errorf("%d winning writes of the hot session, want %d", len(gens), hot*attempts)
 	}
-	sort.Slice(gens, func(i, j int) bool { return gens[i] < gens[j] })
 	for i, g := range gens {
 		if g != int64(i+1) {
-			t.Errorf("hot rotations returned generations %v, want 1..%d once each", gens, len(gens))
+			t.Errorf("hot writes won generations %v, want 1..%d once each", gens, len(gens))
 			break
 		}
 	}
 	for _, st := range handles {
 		s, err := st.Session(ctx, "hot")
-		if err != nil || s.Generation != int64(len(gens)) {
-			t.Errorf("hot: Generation %d, %v; want %d", s.Generation, err, len(gens))
+		if err != nil || s.Generation != int64(len(gens)) || s.Version != int64(len(gens))+1 {
+			t.Errorf("hot: Generation %d, Version %d, %v; want %d, %d", s.Generation, s.Version, err, len(gens), len(gens)+1)
 		}
 	}
 	for i := range sessions {
 		s, err := handles[(i+1)%2].Session(ctx, fmt.Sprint("s", i))
-		if err != nil || s.Generation != rounds {
-			t.Errorf("s%d: Generation %d, %v; want %d", i, s.Generation, err, rounds)
+		if err != nil || s.Generation != rounds || s.Version != rounds+1 {
+			t.Errorf("s%d: Generation %d, Version %d, %v; want %d", i, s.Generation, s.Version, err, rounds)
 		}
 	}
 	retries := handles[0].retries.Load() + handles[1].retries.Load()

@@ -85,7 +85,7 @@ type AdminStats struct {
 // accounts, the store kind and the server's uptime. A store that cannot be
 // reached gives the contract's 503.
 func (a *App) AdminStats(ctx context.Context) *core.Response {
-	n, err := a.store.CountUsers(ctx)
+	n, err := countUsers(ctx, a.store)
 	if err != nil {
 		a.Logger.ErrorContext(ctx, "admin stats: counting users failed", "error", err.Error())
 		return a.Service.ErrorResponse(&core.Error{Kind: core.ErrUnavailable, Reason: "user_store", Err: err})

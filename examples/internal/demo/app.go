@@ -278,7 +278,7 @@ func createKeyFile(path string) (*core.Key, error) {
 // reports whether it did. A user another instance created meanwhile is not
 // an error.
 func createDemoUsers(ctx context.Context, users store.Users, auth *core.PasswordAuthenticator, password string) (bool, error) {
-	n, err := users.CountUsers(ctx)
+	n, err := countUsers(ctx, users)
 	if err != nil {
 		return false, fmt.Errorf("demo: counting users: %w", err)
 	}
@@ -398,4 +398,14 @@ func noneIfZero(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// countUsers counts the store's users through the optional
+// store.UserCounter, with a clear error when the store does not offer it.
+func countUsers(ctx context.Context, st any) (int, error) {
+	uc, ok := st.(store.UserCounter)
+	if !ok {
+		return 0, fmt.Errorf("the store (%T) cannot count users: it does not implement store.UserCounter", st)
+	}
+	return uc.CountUsers(ctx)
 }

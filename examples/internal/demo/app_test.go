@@ -231,7 +231,7 @@ func TestDemoUsersCreatedOnce(t *testing.T) {
 	if !first.DemoUsersCreated {
 		t.Fatal("demo users not created on first start")
 	}
-	n, err := first.store.CountUsers(context.Background())
+	n, err := countUsers(context.Background(), first.store)
 	if err != nil || n != 2 {
 		t.Fatalf("users after first start: %d %v", n, err)
 	}
@@ -249,7 +249,7 @@ func TestDemoUsersCreatedOnce(t *testing.T) {
 	if second.DemoUsersCreated {
 		t.Fatal("demo users created again")
 	}
-	if n, err := second.store.CountUsers(context.Background()); err != nil || n != 2 {
+	if n, err := countUsers(context.Background(), second.store); err != nil || n != 2 {
 		t.Fatalf("users after second start: %d %v", n, err)
 	}
 	login(t, second, "user@example.com", DefaultDemoPassword)

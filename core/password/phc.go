@@ -318,4 +318,3 @@ func isB64(s string) bool {
 	}
 	return true
 }
-

@@ -19,10 +19,7 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := memstore.New()
-	auth, err := NewPasswordAuthenticator(st, PasswordOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var auth Authenticator = refusingAuth{}
 	base := func() Config {
 		return Config{Issuer: "https://api.example.com", Audience: "app", Keys: ks, Store: st, Authenticator: auth}
 	}
@@ -92,4 +89,15 @@ func TestStaticAuthorizerSplitsAtLastColon(t *testing.T) {
 			t.Errorf("Authorize(%v, %q, %q) = %v, %v; want %v", c.p, c.obj, c.act, got, err, c.want)
 		}
 	}
+}
+
+// refusingAuth is an Authenticator that knows nobody.
+type refusingAuth struct{}
+
+func (refusingAuth) Authenticate(context.Context, string, string) (Identity, error) {
+	return Identity{}, ErrInvalidCredentials
+}
+
+func (refusingAuth) Lookup(context.Context, string) (Identity, error) {
+	return Identity{}, ErrInvalidCredentials
 }

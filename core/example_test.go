@@ -7,6 +7,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 )
 
 // A complete login, guarded call, refresh and logout without any transport.
@@ -15,7 +16,7 @@ func ExampleNew() {
 	st := memstore.New()
 	key, _ := core.GenerateKey(core.AlgEdDSA)
 	keys, _ := core.NewKeySet(key)
-	users, _ := core.NewPasswordAuthenticator(st, core.PasswordOptions{})
+	users, _ := password.NewAuthenticator(st, password.Options{})
 	_, _ = users.CreateUser(ctx, "ada@example.com", "a long passphrase", []string{"admin"})
 
 	svc, err := core.New(core.Config{

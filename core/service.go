@@ -164,11 +164,8 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 	if in.Email == "" || in.Password == "" {
 		return nil, newError(ErrInvalidRequest, "missing_credentials", nil)
 	}
-	if len(in.Password) > MaxPasswordBytes {
-		return nil, newError(ErrInvalidRequest, "password_too_long", nil)
-	}
-	if len(in.Email) > 320 {
-		return nil, newError(ErrInvalidRequest, "email_too_long", nil)
+	if err := CheckCredentialLengths(in.Email, in.Password); err != nil {
+		return nil, err
 	}
 	now := s.now()
 	accountKey, ipKey := "account:"+NormalizeEmail(in.Email), "ip:"+in.Client.IP
@@ -531,7 +528,7 @@ func (s *Service) revokeSubject(ctx context.Context, subject, except, reason str
 }
 
 // PasswordSetter is implemented by authenticators that can change a
-// password, such as PasswordAuthenticator.
+// password, such as the password package's Authenticator.
 type PasswordSetter interface {
 	SetPassword(ctx context.Context, subject, password string) error
 }

@@ -11,13 +11,14 @@ import (
 	chiauth "github.com/authguard/authguard/adapters/chi"
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 )
 
 func newService() *core.Service {
 	key, _ := core.GenerateKey(core.AlgEdDSA)
 	keys, _ := core.NewKeySet(key)
 	st := memstore.New()
-	users, _ := core.NewPasswordAuthenticator(st, core.PasswordOptions{})
+	users, _ := password.NewAuthenticator(st, password.Options{})
 	_, _ = users.CreateUser(context.Background(), "user@example.com", "correct horse battery staple", []string{"user"})
 	svc, err := core.New(core.Config{
 		Issuer: "https://api.example.com", Audience: "example-api",

@@ -13,6 +13,7 @@ import (
 	ginauth "github.com/authguard/authguard/adapters/gin"
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 	"github.com/gin-gonic/gin"
 )
 
@@ -29,7 +30,7 @@ func newService() *core.Service {
 	if err != nil {
 		log.Fatal(err)
 	}
-	auth, err := core.NewPasswordAuthenticator(st, core.PasswordOptions{})
+	auth, err := password.NewAuthenticator(st, password.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
 )
 
@@ -88,7 +89,7 @@ type Fixture struct {
 	Service *core.Service
 	Store   store.Store
 	Clock   *Clock
-	Auth    *core.PasswordAuthenticator
+	Auth    *password.Authenticator
 	Logs    *LogBuffer
 	// AdminID and UserID are the subjects of the two users.
 	AdminID, UserID string
@@ -124,7 +125,7 @@ func New(t testing.TB, o Options) *Fixture {
 	if err != nil {
 		t.Fatalf("authtest: key set: %v", err)
 	}
-	auth, err := core.NewPasswordAuthenticator(o.Store, core.PasswordOptions{})
+	auth, err := password.NewAuthenticator(o.Store, password.Options{})
 	if err != nil {
 		t.Fatalf("authtest: authenticator: %v", err)
 	}
@@ -158,7 +159,7 @@ func New(t testing.TB, o Options) *Fixture {
 }
 
 var passwordHash = sync.OnceValues(func() (string, error) {
-	return core.HashPassword(Password, core.DefaultArgon2Params)
+	return password.Hash(Password, password.DefaultParams)
 })
 
 // createUser stores a user whose password is Password. The Argon2id hash is

@@ -12,6 +12,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 )
 
 // newService builds a small service over the memory store with one user.
@@ -25,7 +26,7 @@ func newService() *core.Service {
 		panic(err)
 	}
 	st := memstore.New()
-	users, err := core.NewPasswordAuthenticator(st, core.PasswordOptions{})
+	users, err := password.NewAuthenticator(st, password.Options{})
 	if err != nil {
 		panic(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
 	sqlitestore "github.com/authguard/authguard/stores/sqlite"
 )
@@ -106,7 +107,7 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	if err != nil {
 		return fmt.Errorf("demo: signing key: %w", err)
 	}
-	auth, err := core.NewPasswordAuthenticator(a.store, core.PasswordOptions{})
+	auth, err := password.NewAuthenticator(a.store, password.Options{})
 	if err != nil {
 		return fmt.Errorf("demo: password authenticator: %w", err)
 	}
@@ -277,7 +278,7 @@ func createKeyFile(path string) (*core.Key, error) {
 // createDemoUsers creates DemoUsers when the user store is empty and
 // reports whether it did. A user another instance created meanwhile is not
 // an error.
-func createDemoUsers(ctx context.Context, users store.Users, auth *core.PasswordAuthenticator, password string) (bool, error) {
+func createDemoUsers(ctx context.Context, users store.Users, auth *password.Authenticator, demoPassword string) (bool, error) {
 	n, err := countUsers(ctx, users)
 	if err != nil {
 		return false, fmt.Errorf("demo: counting users: %w", err)
@@ -286,7 +287,7 @@ func createDemoUsers(ctx context.Context, users store.Users, auth *core.Password
 		return false, nil
 	}
 	for _, u := range DemoUsers {
-		if _, err := auth.CreateUser(ctx, u.Email, password, u.Roles); err != nil && !errors.Is(err, store.ErrConflict) {
+		if _, err := auth.CreateUser(ctx, u.Email, demoPassword, u.Roles); err != nil && !errors.Is(err, store.ErrConflict) {
 			return false, fmt.Errorf("demo: creating demo user %s: %w", u.Email, err)
 		}
 	}

@@ -1,14 +1,14 @@
-package core_test
+package password_test
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/password"
 )
 
-func ExampleHashPassword() {
-	phc, err := core.HashPassword("correct horse battery staple", core.DefaultArgon2Params)
+func ExampleHash() {
+	phc, err := password.Hash("correct horse battery staple", password.DefaultParams)
 	if err != nil {
 		panic(err)
 	}

@@ -13,6 +13,7 @@ import (
 	fiberauth "github.com/authguard/authguard/adapters/fiber"
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/token"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -21,11 +22,11 @@ import (
 func newService() *core.Service {
 	ctx := context.Background()
 	st := memstore.New()
-	key, err := core.GenerateKey(core.AlgEdDSA)
+	key, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := core.NewKeySet(key)
+	keys, err := token.NewKeySet(key)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -441,9 +441,8 @@ func TestR57_ThrottleCheckedBeforePasswordHash(t *testing.T) {
 // R58: the comparisons of secrets are constant-time: Argon2id hashes with
 // crypto/subtle, HMAC signatures with hmac.Equal; no variable-time
 // comparison helper is used on byte slices anywhere in the core, its token
-// package or the
-// memory store. Refresh-token digests are never compared: they are looked up
-// as map or index keys.
+// package or the memory store. Refresh-token digests are never compared: they
+// are looked up as map or index keys.
 func TestR58_SecretsComparedInConstantTime(t *testing.T) {
 	fset := token.NewFileSet()
 	calls := map[string]map[string]bool{} // function -> "pkg.Func" called

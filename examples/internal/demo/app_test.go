@@ -165,8 +165,8 @@ func TestSigningKeyFromEnv(t *testing.T) {
 		if err == nil {
 			t.Fatal("16-byte HMAC key accepted")
 		}
-		if !errors.Is(err, core.ErrConfig) {
-			t.Errorf("not a core.ErrConfig: %v", err)
+		if !errors.Is(err, token.ErrInvalidKey) {
+			t.Errorf("not a token.ErrInvalidKey: %v", err)
 		}
 		for _, w := range []string{"AUTHGUARD_SIGNING_KEY=" + f, "HMAC secret refused", "16 bytes is shorter than 32"} {
 			if !strings.Contains(err.Error(), w) {

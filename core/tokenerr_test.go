@@ -42,7 +42,9 @@ func TestAuthenticateMapsTokenReasons(t *testing.T) {
 		{sign(func(c *token.AccessClaims) { c.Issuer = "https://other.example" }), "issuer"},
 		{sign(func(c *token.AccessClaims) { c.Audience = []string{"other"} }), "audience"},
 		{sign(func(c *token.AccessClaims) { c.ExpiresAt = now.Add(2 * time.Hour).Unix() }), "lifetime"},
-		{sign(func(c *token.AccessClaims) { c.IssuedAt, c.ExpiresAt = now.Add(-time.Hour).Unix(), now.Add(-50*time.Minute).Unix() }), "expired"},
+		{sign(func(c *token.AccessClaims) {
+			c.IssuedAt, c.ExpiresAt = now.Add(-time.Hour).Unix(), now.Add(-50*time.Minute).Unix()
+		}), "expired"},
 	}
 	for _, c := range cases {
 		_, err := f.Service.Authenticate(ctx, c.tok)

@@ -3,7 +3,6 @@ package token
 import (
 	"crypto/rand"
 	"encoding/base64"
-
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -23,8 +22,9 @@ func newTokenID() string {
 // the header {"alg","kid","typ":"at+jwt"}.
 //
 // The claims must be complete (iss, sub, aud, sid, iat > 0, exp > iat, valid
-// UTF-8); an empty c.ID is filled with a fresh random jti (128 bits, base64url) before signing, so the
-// caller can read the jti back from c.
+// UTF-8); an empty c.ID is filled with a fresh random jti (128 bits,
+// base64url) before signing, so the caller can read the jti back from c.
+// Errors wrap ErrSign (and ErrInvalidKey when the set has no signing key).
 func (ks *KeySet) Sign(c *AccessClaims) (string, error) {
 	snap := ks.cur.Load()
 	if snap == nil || snap.signing == nil {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/token"
 	"github.com/valyala/fasthttp"

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/token"
 	"github.com/go-chi/jwtauth/v5"

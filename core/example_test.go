@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/token"
 )

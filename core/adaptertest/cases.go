@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/token"
 )

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"

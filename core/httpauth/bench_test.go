@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/token"

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/token"

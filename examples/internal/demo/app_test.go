@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-
 	"github.com/authguard/authguard/core/token"
 )
 

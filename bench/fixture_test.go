@@ -17,12 +17,13 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 	"github.com/valyala/fasthttp"
 )
 
 // algs are the algorithms every group is measured with: the default
 // asymmetric one and the symmetric one.
-var algs = []string{core.AlgEdDSA, core.AlgHS256}
+var algs = []string{token.AlgEdDSA, token.AlgHS256}
 
 // route is the one guarded route of every router benchmark.
 const route = "/api/profile"
@@ -64,19 +65,19 @@ func newFixture(tb testing.TB, alg string) *fixture {
 	fx := &fixture{alg: alg, svc: f.Service, token: tr.AccessToken}
 	k := f.Service.Keys().SigningKey()
 	switch alg {
-	case core.AlgEdDSA:
+	case token.AlgEdDSA:
 		pub, ok := k.PublicKey().(ed25519.PublicKey)
 		if !ok {
 			tb.Fatalf("EdDSA key has public key %T", k.PublicKey())
 		}
 		fx.verifyKey = pub
-	case core.AlgHS256:
+	case token.AlgHS256:
 		raw, err := k.MarshalPEM()
 		if err != nil {
 			tb.Fatalf("HMAC key: %v", err)
 		}
 		block, _ := pem.Decode(raw)
-		if block == nil || block.Type != core.PEMTypeHMACKey {
+		if block == nil || block.Type != token.PEMTypeHMACKey {
 			tb.Fatalf("HMAC key: unexpected PEM")
 		}
 		fx.verifyKey = block.Bytes

@@ -6,7 +6,7 @@ import (
 
 	ginjwt "github.com/appleboy/gin-jwt/v2"
 	ginauth "github.com/authguard/authguard/adapters/gin"
-	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/token"
 	"github.com/gin-gonic/gin"
 	jwtv4 "github.com/golang-jwt/jwt/v4"
 )
@@ -24,7 +24,7 @@ func newGinJWT(tb testing.TB, f *fixture) *ginjwt.GinJWTMiddleware {
 	tb.Helper()
 	m := &ginjwt.GinJWTMiddleware{Realm: "bench", SigningAlgorithm: f.alg}
 	switch f.alg {
-	case core.AlgHS256:
+	case token.AlgHS256:
 		m.Key = f.verifyKey.([]byte)
 	default:
 		var key any = f.verifyKey

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 	"github.com/go-chi/jwtauth/v5"
 	"github.com/golang-jwt/jwt/v5"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
@@ -114,7 +115,7 @@ func newJWTAuth(f *fixture) *jwtauth.JWTAuth {
 		jwxjwt.WithAudience(authtest.Audience),
 		jwxjwt.WithAcceptableSkew(leeway),
 	}
-	if f.alg == core.AlgHS256 {
+	if f.alg == token.AlgHS256 {
 		return jwtauth.New(f.alg, f.verifyKey, nil, opts...)
 	}
 	return jwtauth.New(f.alg, nil, f.verifyKey, opts...)

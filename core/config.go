@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/token"
 )
 
 // Identity is who an Authenticator recognised.
@@ -78,7 +79,7 @@ type Config struct {
 	// Audience is the aud claim (required).
 	Audience string
 	// Keys signs and verifies access tokens (required).
-	Keys *KeySet
+	Keys *token.KeySet
 	// Store keeps sessions and the revocation feed (required).
 	Store store.Sessions
 	// Throttle keeps login failure counters (required unless throttling is

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core/memstore"
+	"github.com/authguard/authguard/core/token"
 )
 
 func TestConfigDefaultsAndBounds(t *testing.T) {
-	key, err := GenerateKey(AlgEdDSA)
+	key, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ks, err := NewKeySet(key)
+	ks, err := token.NewKeySet(key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,8 @@ var (
 	// ErrInvalidCredentials is what an Authenticator returns for an unknown
 	// user, a wrong password, or a locked or disabled account.
 	ErrInvalidCredentials = errors.New("authguard: invalid credentials")
-	// ErrConfig reports invalid configuration (returned by New and key constructors).
+	// ErrConfig reports invalid configuration (returned by New and other
+	// constructors; key errors wrap token.ErrInvalidKey instead).
 	ErrConfig = errors.New("authguard: invalid configuration")
 )
 

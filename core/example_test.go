@@ -8,14 +8,15 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
+	"github.com/authguard/authguard/core/token"
 )
 
 // A complete login, guarded call, refresh and logout without any transport.
 func ExampleNew() {
 	ctx := context.Background()
 	st := memstore.New()
-	key, _ := core.GenerateKey(core.AlgEdDSA)
-	keys, _ := core.NewKeySet(key)
+	key, _ := token.GenerateKey(token.AlgEdDSA)
+	keys, _ := token.NewKeySet(key)
 	users, _ := password.NewAuthenticator(st, password.Options{})
 	_, _ = users.CreateUser(ctx, "ada@example.com", "a long passphrase", []string{"admin"})
 

@@ -435,13 +435,13 @@ func TestR57_ThrottleCheckedBeforePasswordHash(t *testing.T) {
 
 // R58: the comparisons of secrets are constant-time: Argon2id hashes with
 // crypto/subtle, HMAC signatures with hmac.Equal; no variable-time
-// comparison helper is used on byte slices anywhere in the core or the
-// memory store. Refresh-token digests are never compared: they are looked up
-// as map or index keys.
+// comparison helper is used on byte slices anywhere in the core, its token
+// package or the memory store. Refresh-token digests are never compared: they
+// are looked up as map or index keys.
 func TestR58_SecretsComparedInConstantTime(t *testing.T) {
 	fset := token.NewFileSet()
 	calls := map[string]map[string]bool{} // function -> "pkg.Func" called
-	for _, dir := range []string{".", "memstore", "password"} {
+	for _, dir := range []string{".", "memstore", "password", "token"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/token"
 )
 
 // Service is the transport-neutral authentication engine: login, access
@@ -18,7 +19,7 @@ import (
 // background revocation poller with Close.
 type Service struct {
 	cfg      Config
-	keys     *KeySet
+	keys     *token.KeySet
 	sessions store.Sessions
 	throttle store.Throttle
 	auth     Authenticator
@@ -85,7 +86,7 @@ func (s *Service) Close() error {
 func (s *Service) Config() Config { return s.cfg }
 
 // Keys returns the key set the service signs with.
-func (s *Service) Keys() *KeySet { return s.keys }
+func (s *Service) Keys() *token.KeySet { return s.keys }
 
 func (s *Service) poll() {
 	defer close(s.done)
@@ -304,7 +305,7 @@ func (s *Service) issue(now time.Time, sess *store.Session, id Identity, refresh
 	if roles == nil {
 		roles = []string{}
 	}
-	claims := AccessClaims{
+	claims := token.AccessClaims{
 		Issuer:    s.cfg.Issuer,
 		Subject:   id.Subject,
 		Audience:  []string{s.cfg.Audience},
@@ -329,12 +330,12 @@ func (s *Service) issue(now time.Time, sess *store.Session, id Identity, refresh
 	}, nil
 }
 
-// Authenticate verifies an access token (strictly, see KeySet.Verify) and
+// Authenticate verifies an access token (strictly, see token.KeySet.Verify) and
 // checks that its session is live, with no store round trip. It is the hot
 // path of every guard.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	var c AccessClaims
-	if err := s.verify(token, &c, false); err != nil {
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
+	var c token.AccessClaims
+	if err := s.verify(accessToken, &c, false); err != nil {
 		return nil, err
 	}
 	if err := s.live.check(c.SessionID); err != nil {
@@ -351,8 +352,8 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	}, nil
 }
 
-func (s *Service) verify(token string, c *AccessClaims, ignoreExpiry bool) error {
-	o := VerifyOptions{
+func (s *Service) verify(accessToken string, c *token.AccessClaims, ignoreExpiry bool) error {
+	o := token.VerifyOptions{
 		Issuer:       s.cfg.Issuer,
 		Audience:     s.cfg.Audience,
 		Now:          s.now(),
@@ -361,7 +362,7 @@ func (s *Service) verify(token string, c *AccessClaims, ignoreExpiry bool) error
 		MaxLength:    s.cfg.MaxTokenBytes,
 		IgnoreExpiry: ignoreExpiry,
 	}
-	return s.keys.Verify(token, &o, c)
+	return tokenError(s.keys.Verify(accessToken, &o, c))
 }
 
 // LogoutInput names the session to end: by refresh token, or (when none is
@@ -400,7 +401,7 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 		}
 		sid = sess.ID
 	case in.AccessToken != "":
-		var c AccessClaims
+		var c token.AccessClaims
 		if err := s.verify(in.AccessToken, &c, true); err != nil {
 			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", ReasonOf(err))
 			return nil

@@ -10,6 +10,7 @@ import (
 	chiauth "github.com/authguard/authguard/adapters/chi"
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 )
 
 type discard struct{ h http.Header }
@@ -21,7 +22,7 @@ func (d *discard) WriteHeader(int)             {}
 // BenchmarkRequire measures one guarded request through a chi router
 // (routing included), with a valid access token per algorithm.
 func BenchmarkRequire(b *testing.B) {
-	for _, alg := range []string{core.AlgEdDSA, core.AlgHS256} {
+	for _, alg := range []string{token.AlgEdDSA, token.AlgHS256} {
 		b.Run(alg, func(b *testing.B) {
 			f := authtest.New(b, authtest.Options{Alg: alg})
 			tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})

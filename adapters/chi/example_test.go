@@ -12,11 +12,12 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
+	"github.com/authguard/authguard/core/token"
 )
 
 func newService() *core.Service {
-	key, _ := core.GenerateKey(core.AlgEdDSA)
-	keys, _ := core.NewKeySet(key)
+	key, _ := token.GenerateKey(token.AlgEdDSA)
+	keys, _ := token.NewKeySet(key)
 	st := memstore.New()
 	users, _ := password.NewAuthenticator(st, password.Options{})
 	_, _ = users.CreateUser(context.Background(), "user@example.com", "correct horse battery staple", []string{"user"})

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	fiberauth "github.com/authguard/authguard/adapters/fiber"
-	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 )
@@ -16,7 +16,7 @@ import (
 // route match, Require (token verification, session liveness, principal in
 // Locals and the user context) and a handler answering 204.
 func BenchmarkRequire(b *testing.B) {
-	for _, alg := range []string{core.AlgEdDSA, core.AlgHS256} {
+	for _, alg := range []string{token.AlgEdDSA, token.AlgHS256} {
 		b.Run(alg, func(b *testing.B) {
 			f := authtest.New(b, authtest.Options{Alg: alg})
 			tok := login(b, f.Service, authtest.UserEmail)

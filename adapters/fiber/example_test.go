@@ -14,6 +14,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
+	"github.com/authguard/authguard/core/token"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,11 +23,11 @@ import (
 func newService() *core.Service {
 	ctx := context.Background()
 	st := memstore.New()
-	key, err := core.GenerateKey(core.AlgEdDSA)
+	key, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		log.Fatal(err)
 	}
-	keys, err := core.NewKeySet(key)
+	keys, err := token.NewKeySet(key)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	ginauth "github.com/authguard/authguard/adapters/gin"
-	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 	"github.com/gin-gonic/gin"
 )
 
@@ -25,7 +25,7 @@ func (d *discard) WriteHeader(s int)           { d.status = s }
 // Require (token verification, session liveness, principal in both
 // contexts) and a handler answering 204.
 func BenchmarkRequire(b *testing.B) {
-	for _, alg := range []string{core.AlgEdDSA, core.AlgHS256} {
+	for _, alg := range []string{token.AlgEdDSA, token.AlgHS256} {
 		b.Run(alg, func(b *testing.B) {
 			f := authtest.New(b, authtest.Options{Alg: alg})
 			tok := login(b, f.Service, authtest.UserEmail)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 )
 
 // Values the cases send.
@@ -135,7 +136,7 @@ func loginCases() []testCase {
 			tk := h.login(authtest.UserEmail)
 			hdr := jwtPart(h, tk.Access, 0)
 			h.check(hdr["typ"] == "at+jwt", "typ = %v, want at+jwt", hdr["typ"])
-			h.check(hdr["alg"] == core.AlgEdDSA, "alg = %v, want EdDSA", hdr["alg"])
+			h.check(hdr["alg"] == token.AlgEdDSA, "alg = %v, want EdDSA", hdr["alg"])
 			h.check(hdr["kid"] == h.svc.Keys().SigningKey().ID(), "kid = %v, want the signing key's", hdr["kid"])
 			cl := jwtPart(h, tk.Access, 1)
 			for _, k := range []string{"iss", "aud", "sub", "exp", "iat", "jti", "sid", "roles", "auth_time"} {
@@ -612,13 +613,13 @@ func (h *harness) checkJWKS(alg, kty string) {
 
 func jwksCases() []testCase {
 	return []testCase{
-		{name: "jwks/eddsa", run: func(h *harness) { h.checkJWKS(core.AlgEdDSA, "OKP") }},
-		{name: "jwks/es256", alg: core.AlgES256, run: func(h *harness) { h.checkJWKS(core.AlgES256, "EC") }},
-		{name: "jwks/rs256", alg: core.AlgRS256, run: func(h *harness) { h.checkJWKS(core.AlgRS256, "RSA") }},
-		{name: "jwks/hs256_404", alg: core.AlgHS256, run: func(h *harness) {
+		{name: "jwks/eddsa", run: func(h *harness) { h.checkJWKS(token.AlgEdDSA, "OKP") }},
+		{name: "jwks/es256", alg: token.AlgES256, run: func(h *harness) { h.checkJWKS(token.AlgES256, "EC") }},
+		{name: "jwks/rs256", alg: token.AlgRS256, run: func(h *harness) { h.checkJWKS(token.AlgRS256, "RSA") }},
+		{name: "jwks/hs256_404", alg: token.AlgHS256, run: func(h *harness) {
 			h.req("GET", "/.well-known/jwks.json").Send().Err(core.ErrNotFound)
 			tk := h.login(authtest.UserEmail)
-			h.check(jwtPart(h, tk.Access, 0)["alg"] == core.AlgHS256, "token alg is not HS256")
+			h.check(jwtPart(h, tk.Access, 0)["alg"] == token.AlgHS256, "token alg is not HS256")
 			h.live(tk.Access, h.f.UserID)
 		}},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/token"
 )
 
 // Clock is a settable clock for core.Config.Now. The zero value is not
@@ -115,13 +116,13 @@ func New(t testing.TB, o Options) *Fixture {
 		o.Store = memstore.New()
 	}
 	if o.Alg == "" {
-		o.Alg = core.AlgEdDSA
+		o.Alg = token.AlgEdDSA
 	}
-	key, err := core.GenerateKey(o.Alg)
+	key, err := token.GenerateKey(o.Alg)
 	if err != nil {
 		t.Fatalf("authtest: generate key: %v", err)
 	}
-	ks, err := core.NewKeySet(key)
+	ks, err := token.NewKeySet(key)
 	if err != nil {
 		t.Fatalf("authtest: key set: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/token"
 )
 
 // discard is a ResponseWriter that allocates nothing.
@@ -20,7 +21,7 @@ func (d *discard) WriteHeader(int)             {}
 // BenchmarkRequire measures the guard hot path: one valid access token per
 // algorithm through Require into an empty handler.
 func BenchmarkRequire(b *testing.B) {
-	for _, alg := range []string{core.AlgEdDSA, core.AlgHS256} {
+	for _, alg := range []string{token.AlgEdDSA, token.AlgHS256} {
 		b.Run(alg, func(b *testing.B) {
 			f := authtest.New(b, authtest.Options{Alg: alg})
 			tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})

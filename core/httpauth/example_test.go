@@ -13,15 +13,16 @@ import (
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
+	"github.com/authguard/authguard/core/token"
 )
 
 // newService builds a small service over the memory store with one user.
 func newService() *core.Service {
-	key, err := core.GenerateKey(core.AlgEdDSA)
+	key, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		panic(err)
 	}
-	keys, err := core.NewKeySet(key)
+	keys, err := token.NewKeySet(key)
 	if err != nil {
 		panic(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/authguard/authguard/core/memstore"
 	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/token"
 	sqlitestore "github.com/authguard/authguard/stores/sqlite"
 )
 
@@ -103,7 +104,7 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	keys, err := core.NewKeySet(key)
+	keys, err := token.NewKeySet(key)
 	if err != nil {
 		return fmt.Errorf("demo: signing key: %w", err)
 	}
@@ -178,7 +179,7 @@ func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.
 // signingKey loads AUTHGUARD_SIGNING_KEY, or the key kept in keyFile
 // (creating it on first start), or generates an ephemeral key when keyFile
 // is "".
-func (a *App) signingKey(keyFile string) (*core.Key, error) {
+func (a *App) signingKey(keyFile string) (*token.Key, error) {
 	if f := a.Config.SigningKeyFile; f != "" {
 		k, err := readKeyFile(f, a.Logger)
 		if err != nil {
@@ -188,7 +189,7 @@ func (a *App) signingKey(keyFile string) (*core.Key, error) {
 		return k, nil
 	}
 	if keyFile == "" {
-		k, err := core.GenerateKey(core.AlgEdDSA)
+		k, err := token.GenerateKey(token.AlgEdDSA)
 		if err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
@@ -221,7 +222,7 @@ func (a *App) signingKey(keyFile string) (*core.Key, error) {
 
 // readKeyFile reads and parses one PEM key file; weak keys are refused with
 // the core's message. A file readable by group or others is used with a warning.
-func readKeyFile(path string, logger *slog.Logger) (*core.Key, error) {
+func readKeyFile(path string, logger *slog.Logger) (*token.Key, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -234,7 +235,7 @@ func readKeyFile(path string, logger *slog.Logger) (*core.Key, error) {
 	if len(data) > maxKeyFileBytes {
 		return nil, fmt.Errorf("%s: larger than %d bytes: not a key file", path, maxKeyFileBytes)
 	}
-	k, err := core.ParseKeyPEM(data)
+	k, err := token.ParseKeyPEM(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -248,8 +249,8 @@ func readKeyFile(path string, logger *slog.Logger) (*core.Key, error) {
 // createKeyFile generates an Ed25519 key and writes it to path, which must
 // not exist (O_EXCL), readable by its owner only. It returns an error
 // wrapping fs.ErrExist when another process created the file first.
-func createKeyFile(path string) (*core.Key, error) {
-	k, err := core.GenerateKey(core.AlgEdDSA)
+func createKeyFile(path string) (*token.Key, error) {
+	k, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		return nil, err
 	}

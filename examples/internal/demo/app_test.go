@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/token"
 )
 
 // testConfig is the default configuration over a fresh SQLite file.
@@ -95,7 +96,7 @@ func TestSigningKeyPersistsNextToSQLite(t *testing.T) {
 	if got := second.Service.Keys().SigningKey().ID(); got != kid {
 		t.Fatalf("kid changed across restarts: %s -> %s", kid, got)
 	}
-	if got := second.Service.Keys().SigningKey().Algorithm(); got != core.AlgEdDSA {
+	if got := second.Service.Keys().SigningKey().Algorithm(); got != token.AlgEdDSA {
 		t.Fatalf("alg %s", got)
 	}
 	p, err := second.Service.Authenticate(context.Background(), tr.AccessToken)
@@ -115,7 +116,7 @@ func TestKeyFileIsNotOverwritten(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, nil)
 	keyFile := cfg.Store.Location + KeyFileSuffix
-	k, err := core.GenerateKey(core.AlgES256)
+	k, err := token.GenerateKey(token.AlgES256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,8 +164,8 @@ func TestSigningKeyFromEnv(t *testing.T) {
 		if err == nil {
 			t.Fatal("16-byte HMAC key accepted")
 		}
-		if !errors.Is(err, core.ErrConfig) {
-			t.Errorf("not a core.ErrConfig: %v", err)
+		if !errors.Is(err, token.ErrInvalidKey) {
+			t.Errorf("not a token.ErrInvalidKey: %v", err)
 		}
 		for _, w := range []string{"AUTHGUARD_SIGNING_KEY=" + f, "HMAC secret refused", "16 bytes is shorter than 32"} {
 			if !strings.Contains(err.Error(), w) {
@@ -177,7 +178,7 @@ func TestSigningKeyFromEnv(t *testing.T) {
 	})
 
 	t.Run("good HMAC used", func(t *testing.T) {
-		k, err := core.GenerateKey(core.AlgHS256)
+		k, err := token.GenerateKey(token.AlgHS256)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +188,7 @@ func TestSigningKeyFromEnv(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := openApp(t, testConfig(t, map[string]string{EnvSigningKey: f}), &authtest.LogBuffer{})
-		if app.KeySource != KeyFromEnv || app.Service.Keys().SigningKey().Algorithm() != core.AlgHS256 {
+		if app.KeySource != KeyFromEnv || app.Service.Keys().SigningKey().Algorithm() != token.AlgHS256 {
 			t.Fatalf("key %s %v", app.KeySource, app.Service.Keys().SigningKey())
 		}
 		tr := login(t, app, "admin@example.com", DefaultDemoPassword)
@@ -204,7 +205,7 @@ func TestSigningKeyFromEnv(t *testing.T) {
 	})
 
 	t.Run("readable by others warns", func(t *testing.T) {
-		k, _ := core.GenerateKey(core.AlgEdDSA)
+		k, _ := token.GenerateKey(token.AlgEdDSA)
 		data, _ := k.MarshalPEM()
 		f := filepath.Join(dir, "open.pem")
 		if err := os.WriteFile(f, data, 0o644); err != nil {

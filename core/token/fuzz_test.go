@@ -1,4 +1,4 @@
-package core
+package token
 
 import (
 	"bytes"
@@ -145,7 +145,7 @@ func FuzzVerify(f *testing.F) {
 		for _, ks := range []*KeySet{asym, mac} {
 			var c AccessClaims
 			if err := ks.Verify(token, &o, &c); err != nil {
-				if ReasonOf(err) == "" {
+				if ReasonOf(err) == ReasonNone {
 					t.Fatalf("error without reason: %v", err)
 				}
 				continue

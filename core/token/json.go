@@ -1,4 +1,4 @@
-package core
+package token
 
 import (
 	"unicode/utf16"
@@ -117,7 +117,7 @@ func (s *jsonScanner) str() (span, bool) {
 			s.i = i + 1
 			return span{start, i}, true
 		case c == '\\':
-			goto slow
+			return s.strEscaped(start, i)
 		case c < 0x20:
 			return span{}, false
 		case c < utf8.RuneSelf:
@@ -131,7 +131,12 @@ func (s *jsonScanner) str() (span, bool) {
 		}
 	}
 	return span{}, false
-slow:
+}
+
+// strEscaped goes on with str from b[i], the first backslash of the string
+// whose content starts at start, unescaping in place.
+func (s *jsonScanner) strEscaped(start, i int) (span, bool) {
+	b := s.b
 	w := i
 	for i < len(b) {
 		c := b[i]
@@ -140,48 +145,10 @@ slow:
 			s.i = i + 1
 			return span{start, w}, true
 		case c == '\\':
-			if i+1 >= len(b) {
+			var ok bool
+			if i, w, ok = unescape(b, i, w); !ok {
 				return span{}, false
 			}
-			var out byte
-			switch b[i+1] {
-			case '"', '\\', '/':
-				out = b[i+1]
-			case 'b':
-				out = '\b'
-			case 'f':
-				out = '\f'
-			case 'n':
-				out = '\n'
-			case 'r':
-				out = '\r'
-			case 't':
-				out = '\t'
-			case 'u':
-				r, ok := hex4(b, i+2)
-				if !ok {
-					return span{}, false
-				}
-				i += 6
-				if utf16.IsSurrogate(r) {
-					if r >= 0xdc00 || i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
-						return span{}, false // lone surrogate
-					}
-					r2, ok := hex4(b, i+2)
-					if !ok || r2 < 0xdc00 || r2 > 0xdfff {
-						return span{}, false
-					}
-					r = utf16.DecodeRune(r, r2)
-					i += 6
-				}
-				w += utf8.EncodeRune(b[w:], r)
-				continue
-			default:
-				return span{}, false
-			}
-			b[w] = out
-			w++
-			i += 2
 		case c < 0x20:
 			return span{}, false
 		case c < utf8.RuneSelf:
@@ -198,6 +165,52 @@ slow:
 		}
 	}
 	return span{}, false
+}
+
+// unescape decodes the escape sequence at b[i] (a backslash), writes its
+// UTF-8 encoding at b[w] (never past i) and returns the next read and write
+// positions.
+func unescape(b []byte, i, w int) (int, int, bool) {
+	if i+1 >= len(b) {
+		return i, w, false
+	}
+	var out byte
+	switch b[i+1] {
+	case '"', '\\', '/':
+		out = b[i+1]
+	case 'b':
+		out = '\b'
+	case 'f':
+		out = '\f'
+	case 'n':
+		out = '\n'
+	case 'r':
+		out = '\r'
+	case 't':
+		out = '\t'
+	case 'u':
+		r, ok := hex4(b, i+2)
+		if !ok {
+			return i, w, false
+		}
+		i += 6
+		if utf16.IsSurrogate(r) {
+			if r >= 0xdc00 || i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+				return i, w, false // lone surrogate
+			}
+			r2, ok := hex4(b, i+2)
+			if !ok || r2 < 0xdc00 || r2 > 0xdfff {
+				return i, w, false
+			}
+			r = utf16.DecodeRune(r, r2)
+			i += 6
+		}
+		return i, w + utf8.EncodeRune(b[w:], r), true
+	default:
+		return i, w, false
+	}
+	b[w] = out
+	return i + 2, w + 1, true
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -1,6 +1,6 @@
 //go:build race
 
-package core
+package token
 
 // raceEnabled: the race detector makes sync.Pool drop items on purpose, so
 // allocation counts are not meaningful.

@@ -1,13 +1,13 @@
-package core_test
+package token_test
 
 import (
 	"fmt"
 
-	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/token"
 )
 
 func ExampleGenerateKey() {
-	key, err := core.GenerateKey(core.AlgEdDSA)
+	key, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
 		panic(err)
 	}
@@ -16,7 +16,7 @@ func ExampleGenerateKey() {
 
 	// Keep the key across restarts with MarshalPEM and ParseKeyPEM.
 	pemBytes, _ := key.MarshalPEM()
-	again, err := core.ParseKeyPEM(pemBytes)
+	again, err := token.ParseKeyPEM(pemBytes)
 	if err != nil {
 		panic(err)
 	}
@@ -27,13 +27,13 @@ func ExampleGenerateKey() {
 }
 
 func ExampleKeySet_JWKS() {
-	key, _ := core.GenerateKey(core.AlgES256)
-	keys, _ := core.NewKeySet(key)
+	key, _ := token.GenerateKey(token.AlgES256)
+	keys, _ := token.NewKeySet(key)
 	doc, ok := keys.JWKS()
 	fmt.Println(ok, len(doc) > 0)
 
-	secret, _ := core.GenerateKey(core.AlgHS256)
-	macKeys, _ := core.NewKeySet(secret)
+	secret, _ := token.GenerateKey(token.AlgHS256)
+	macKeys, _ := token.NewKeySet(secret)
 	_, ok = macKeys.JWKS()
 	fmt.Println(ok)
 	// Output:

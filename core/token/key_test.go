@@ -1,4 +1,4 @@
-package core
+package token
 
 import (
 	"bytes"
@@ -44,10 +44,10 @@ func randBytes(t *testing.T, n int) []byte {
 func wantConfigErr(t *testing.T, err error, contains string) {
 	t.Helper()
 	if err == nil {
-		t.Fatalf("want an ErrConfig error containing %q, got nil", contains)
+		t.Fatalf("want an ErrInvalidKey error containing %q, got nil", contains)
 	}
-	if !errors.Is(err, ErrConfig) {
-		t.Fatalf("error %v does not wrap ErrConfig", err)
+	if !errors.Is(err, ErrInvalidKey) {
+		t.Fatalf("error %v does not wrap ErrInvalidKey", err)
 	}
 	if contains != "" && !strings.Contains(err.Error(), contains) {
 		t.Fatalf("error %q does not mention %q", err, contains)
@@ -497,7 +497,7 @@ func TestKeySetRules(t *testing.T) {
 		}
 		o := testOptions()
 		tok, _ := must(NewKeySet(ed)).Sign(&c)
-		if ReasonOf(ks.Verify(tok, &o, nil)) != "no_keys" {
+		if reasonWord(ks.Verify(tok, &o, nil)) != "no_keys" {
 			t.Fatal("an empty set verified")
 		}
 		if err := ks.AddVerifyKey(edPub); err != nil {
@@ -560,7 +560,7 @@ func TestKeyRotation(t *testing.T) {
 		if err := ks.RemoveKey(old.ID()); err != nil {
 			t.Fatal(err)
 		}
-		if got := ReasonOf(ks.Verify(oldTok, &o, nil)); got != "kid" {
+		if got := reasonWord(ks.Verify(oldTok, &o, nil)); got != "kid" {
 			t.Fatalf("token of a retired key: reason %q, want kid", got)
 		}
 	})

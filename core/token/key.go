@@ -1,4 +1,4 @@
-package core
+package token
 
 import (
 	"bytes"
@@ -6,19 +6,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"fmt"
-	"hash"
 	"log/slog"
 	"math/big"
 	"sync"
-	"sync/atomic"
 )
 
 // Signing algorithms supported by authguard. Each key is bound to exactly one.
@@ -42,16 +38,6 @@ const (
 	// MaxKeyIDLength is the longest kid accepted, in bytes.
 	MaxKeyIDLength = 128
 )
-
-// PEM block types read by ParseKeyPEM and written by MarshalPEM.
-const (
-	PEMTypePrivateKey = "PRIVATE KEY"
-	PEMTypeHMACKey    = "HMAC KEY"
-)
-
-// hmacKidDomain separates the digest that names an HMAC secret from any other
-// use of SHA-256 over the same bytes.
-const hmacKidDomain = "authguard/v1 hmac-sha256 key id\x00"
 
 // Key is a signing or verification key bound to one algorithm and one kid.
 type Key struct {
@@ -82,7 +68,7 @@ type Key struct {
 // *rsa.PrivateKey of 2048 bits or more) or an HMAC secret ([]byte of at least
 // 32 bytes) to its algorithm. An empty kid is replaced by the RFC 7638
 // thumbprint (a SHA-256 digest for HMAC secrets). Weak keys are refused with
-// an error wrapping ErrConfig.
+// an error wrapping ErrInvalidKey.
 //
 // HMAC secrets must come from a CSPRNG. Besides the 32-byte minimum, a secret
 // is refused when it looks like a password or a placeholder: all bytes equal,
@@ -182,93 +168,6 @@ func GenerateKey(alg string) (*Key, error) {
 	}
 }
 
-// ParseKeyPEM reads a PKCS#8 "PRIVATE KEY" block (Ed25519, P-256, RSA >= 2048)
-// or an "HMAC KEY" block (>= 32 bytes). The kid is the thumbprint.
-//
-// The data must hold exactly one PEM block, without PEM headers (encrypted
-// legacy blocks are refused).
-func ParseKeyPEM(data []byte) (*Key, error) {
-	block, rest := pem.Decode(data)
-	if block == nil {
-		return nil, configErr("no PEM block found in key data")
-	}
-	if next, _ := pem.Decode(rest); next != nil {
-		return nil, configErr("key data holds more than one PEM block")
-	}
-	if len(block.Headers) != 0 {
-		return nil, configErr("PEM block %q has headers (encrypted keys are not supported)", block.Type)
-	}
-	switch block.Type {
-	case PEMTypePrivateKey:
-		priv, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%w: parse PKCS#8 private key: %v", ErrConfig, err)
-		}
-		return NewKey("", priv)
-	case PEMTypeHMACKey:
-		return NewKey("", block.Bytes)
-	case "EC PRIVATE KEY", "RSA PRIVATE KEY":
-		return nil, configErr("PEM block %q is not PKCS#8: convert it with `openssl pkcs8 -topk8 -nocrypt`", block.Type)
-	case "PUBLIC KEY":
-		return nil, configErr("PEM block \"PUBLIC KEY\" holds no private key: use ParsePublicKeyPEM")
-	default:
-		return nil, configErr("unsupported PEM block %q (want %q or %q)", block.Type, PEMTypePrivateKey, PEMTypeHMACKey)
-	}
-}
-
-// ParsePublicKeyPEM reads a PKIX "PUBLIC KEY" block (Ed25519, P-256, RSA >=
-// 2048) as a verify-only key whose kid is the thumbprint, as NewVerifyKey
-// with an empty kid. It is the counterpart of MarshalPublicPEM.
-func ParsePublicKeyPEM(data []byte) (*Key, error) {
-	block, rest := pem.Decode(data)
-	if block == nil {
-		return nil, configErr("no PEM block found in key data")
-	}
-	if next, _ := pem.Decode(rest); next != nil {
-		return nil, configErr("key data holds more than one PEM block")
-	}
-	if block.Type != "PUBLIC KEY" || len(block.Headers) != 0 {
-		return nil, configErr("unsupported PEM block %q (want \"PUBLIC KEY\")", block.Type)
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%w: parse public key: %v", ErrConfig, err)
-	}
-	return NewVerifyKey("", pub)
-}
-
-// MarshalPEM encodes the private key as ParseKeyPEM reads it.
-//
-// It fails for a verify-only key. The output is secret key material.
-func (k *Key) MarshalPEM() ([]byte, error) {
-	switch {
-	case k == nil:
-		return nil, configErr("nil key")
-	case k.mac:
-		return pem.EncodeToMemory(&pem.Block{Type: PEMTypeHMACKey, Bytes: k.secret}), nil
-	case k.signKey == nil:
-		return nil, configErr("key %q is verify-only: no private key to encode", k.kid)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k.signKey)
-	if err != nil {
-		return nil, fmt.Errorf("authguard: encode private key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: PEMTypePrivateKey, Bytes: der}), nil
-}
-
-// MarshalPublicPEM encodes the public key as a PKIX "PUBLIC KEY" block, for
-// verifiers; it fails for an HMAC key.
-func (k *Key) MarshalPublicPEM() ([]byte, error) {
-	if k == nil || k.mac {
-		return nil, configErr("an HMAC key has no public part")
-	}
-	der, err := x509.MarshalPKIXPublicKey(k.pub)
-	if err != nil {
-		return nil, fmt.Errorf("authguard: encode public key: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
-}
-
 // ID returns the key id.
 func (k *Key) ID() string { return k.kid }
 
@@ -312,10 +211,6 @@ func (k Key) LogValue() slog.Value {
 
 // usable reports whether k was made by a constructor of this package.
 func (k *Key) usable() bool { return k != nil && k.alg != "" && k.header != "" }
-
-func configErr(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
-}
 
 // ValidKeyID reports whether kid is acceptable: 1 to 128 bytes of
 // [A-Za-z0-9._-].
@@ -510,267 +405,7 @@ func newRSAPublicKey(kid string, p *rsa.PublicKey) (*Key, error) {
 	return k.finish(kid, []byte(`{"e":"`+e+`","kty":"RSA","n":"`+n+`"}`))
 }
 
-func newHMACKey(kid string, secret []byte) (*Key, error) {
-	if why := weakSecret(secret); why != "" {
-		return nil, configErr("HMAC secret refused: %s; use at least %d bytes from a CSPRNG (e.g. GenerateKey(%q))", why, MinHMACSecretBytes, AlgHS256)
-	}
-	s := bytes.Clone(secret)
-	k := &Key{
-		alg:     AlgHS256,
-		mac:     true,
-		secret:  s,
-		signKey: s,
-		sigLen:  sha256.Size,
-	}
-	h := sha256.New()
-	h.Write([]byte(hmacKidDomain))
-	inner := sha256.Sum256(s)
-	h.Write(inner[:])
-	h.Sum(k.fp[:0])
-	k.macPool = &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, s)} }}
-	return k.finish(kid, nil)
-}
-
-// macState is a keyed HMAC-SHA256 reused across verifications.
-type macState struct {
-	h   hash.Hash
-	in  []byte
-	sum [sha256.Size]byte
-}
-
-// verifyMAC checks an HS256 signature in constant time without allocating.
-func (k *Key) verifyMAC(signingInput string, sig []byte) bool {
-	st := k.macPool.Get().(*macState)
-	st.h.Reset()
-	st.in = append(st.in[:0], signingInput...)
-	st.h.Write(st.in)
-	ok := hmac.Equal(st.h.Sum(st.sum[:0]), sig)
-	if cap(st.in) <= 16<<10 {
-		k.macPool.Put(st)
-	}
-	return ok
-}
-
-// weakSecret returns why secret is not acceptable as an HMAC key, or "".
-func weakSecret(s []byte) string {
-	if len(s) < MinHMACSecretBytes {
-		return fmt.Sprintf("%d bytes is shorter than %d", len(s), MinHMACSecretBytes)
-	}
-	if len(s) > MaxHMACSecretBytes {
-		return fmt.Sprintf("%d bytes is longer than %d", len(s), MaxHMACSecretBytes)
-	}
-	var seen [256]bool
-	distinct := 0
-	printable := true
-	for _, c := range s {
-		if !seen[c] {
-			seen[c] = true
-			distinct++
-		}
-		if c < 0x20 || c > 0x7e {
-			printable = false
-		}
-	}
-	switch {
-	case distinct == 1:
-		return "all bytes are equal"
-	case distinct < 8:
-		return "too few distinct byte values"
-	case printable && len(s) < 64:
-		return "printable ASCII shorter than 64 bytes looks like a password"
-	case smallestPeriod(s) <= len(s)/2:
-		return "it repeats a shorter pattern"
-	}
-	return ""
-}
-
-// smallestPeriod returns the smallest p > 0 with s[i] == s[i-p] for all i >= p
-// (the Knuth-Morris-Pratt failure function).
-func smallestPeriod(s []byte) int {
-	f := make([]int, len(s))
-	for i, j := 1, 0; i < len(s); i++ {
-		for j > 0 && s[i] != s[j] {
-			j = f[j-1]
-		}
-		if s[i] == s[j] {
-			j++
-		}
-		f[i] = j
-	}
-	return len(s) - f[len(s)-1]
-}
-
 // sameMaterial reports whether a and b hold the same key for the same alg.
 func sameMaterial(a, b *Key) bool {
 	return a.alg == b.alg && a.mac == b.mac && a.fp == b.fp
-}
-
-// KeySet holds one current signing key and any number of verify-only keys.
-// It is safe for concurrent use; SetSigningKey and RemoveKey may run while
-// tokens are verified.
-//
-// Readers (Sign, Verify, JWKS) load an immutable snapshot through an atomic
-// pointer and take no lock; writers copy the snapshot under a mutex. The zero
-// KeySet is empty: AddVerifyKey alone makes a verify-only set.
-type KeySet struct {
-	mu  sync.Mutex // serialises writers
-	cur atomic.Pointer[keySnapshot]
-}
-
-// keySnapshot is never modified once published.
-type keySnapshot struct {
-	signing *Key // nil in a verify-only set
-	keys    map[string]*Key
-	sole    *Key // the only key, when exactly one is configured
-	mac     bool
-	jwks    []byte // nil when no asymmetric key is configured
-}
-
-func newSnapshot(signing *Key, keys map[string]*Key) *keySnapshot {
-	s := &keySnapshot{signing: signing, keys: keys}
-	for _, k := range keys {
-		s.mac = k.mac
-		if len(keys) == 1 {
-			s.sole = k
-		}
-	}
-	s.jwks = buildJWKS(signing, keys)
-	return s
-}
-
-// NewKeySet creates a set whose signing key is signing. Kids must be
-// distinct, and MAC and signature keys may not be mixed.
-func NewKeySet(signing *Key, verifyOnly ...*Key) (*KeySet, error) {
-	if !signing.usable() {
-		return nil, configErr("a signing key is required (made by NewKey, GenerateKey or ParseKeyPEM)")
-	}
-	if !signing.CanSign() {
-		return nil, configErr("signing key %q is verify-only", signing.kid)
-	}
-	keys := map[string]*Key{signing.kid: signing}
-	for _, k := range verifyOnly {
-		if !k.usable() {
-			return nil, configErr("nil or uninitialised verification key")
-		}
-		if k.mac != signing.mac {
-			return nil, errMixedKeys
-		}
-		if _, dup := keys[k.kid]; dup {
-			return nil, configErr("duplicate kid %q", k.kid)
-		}
-		keys[k.kid] = k
-	}
-	ks := &KeySet{}
-	ks.cur.Store(newSnapshot(signing, keys))
-	return ks, nil
-}
-
-var errMixedKeys = configErr("MAC (HS256) and signature keys may not be mixed in one key set")
-
-// modify runs f on a copy of the current keys and publishes the result.
-func (ks *KeySet) modify(f func(old *keySnapshot, keys map[string]*Key) (*Key, error)) error {
-	ks.mu.Lock()
-	defer ks.mu.Unlock()
-	old := ks.cur.Load()
-	if old == nil {
-		old = &keySnapshot{}
-	}
-	keys := make(map[string]*Key, len(old.keys)+1)
-	for kid, k := range old.keys {
-		keys[kid] = k
-	}
-	signing, err := f(old, keys)
-	if err != nil {
-		return err
-	}
-	ks.cur.Store(newSnapshot(signing, keys))
-	return nil
-}
-
-// SetSigningKey makes k the signing key; the previous one stays for verification.
-//
-// k may already be in the set under its kid as a verify-only key with the
-// same material (a key published ahead of a rotation); any other kid
-// collision is refused.
-func (ks *KeySet) SetSigningKey(k *Key) error {
-	if !k.usable() || !k.CanSign() {
-		return configErr("the signing key must hold private key material")
-	}
-	return ks.modify(func(old *keySnapshot, keys map[string]*Key) (*Key, error) {
-		if len(keys) > 0 && old.mac != k.mac {
-			return nil, errMixedKeys
-		}
-		if prev, ok := keys[k.kid]; ok && !sameMaterial(prev, k) {
-			return nil, configErr("duplicate kid %q for a different key", k.kid)
-		}
-		keys[k.kid] = k
-		return k, nil
-	})
-}
-
-// AddVerifyKey adds a verify-only key.
-//
-// Adding a key that is already in the set under the same kid is a no-op.
-func (ks *KeySet) AddVerifyKey(k *Key) error {
-	if !k.usable() {
-		return configErr("nil or uninitialised verification key")
-	}
-	return ks.modify(func(old *keySnapshot, keys map[string]*Key) (*Key, error) {
-		if len(keys) > 0 && old.mac != k.mac {
-			return nil, errMixedKeys
-		}
-		if prev, ok := keys[k.kid]; ok {
-			if !sameMaterial(prev, k) {
-				return nil, configErr("duplicate kid %q for a different key", k.kid)
-			}
-			return old.signing, nil
-		}
-		keys[k.kid] = k
-		return old.signing, nil
-	})
-}
-
-// RemoveKey retires a verify-only key; the signing key cannot be removed.
-func (ks *KeySet) RemoveKey(kid string) error {
-	return ks.modify(func(old *keySnapshot, keys map[string]*Key) (*Key, error) {
-		if _, ok := keys[kid]; !ok {
-			return nil, configErr("no key with kid %q", kid)
-		}
-		if old.signing != nil && old.signing.kid == kid {
-			return nil, configErr("the signing key %q cannot be removed: set another signing key first", kid)
-		}
-		delete(keys, kid)
-		return old.signing, nil
-	})
-}
-
-// SigningKey returns the current signing key.
-func (ks *KeySet) SigningKey() *Key {
-	if s := ks.cur.Load(); s != nil {
-		return s.signing
-	}
-	return nil
-}
-
-// Key returns the key with that kid, if the set holds it.
-func (ks *KeySet) Key(kid string) (*Key, bool) {
-	if s := ks.cur.Load(); s != nil {
-		k, ok := s.keys[kid]
-		return k, ok
-	}
-	return nil, false
-}
-
-// JWKS returns the JSON Web Key Set of the public verification keys, and false
-// when the set holds only symmetric keys.
-//
-// Members are kty, crv, x, y, n, e, kid, alg and use ("sig"); private members
-// never appear. The signing key comes first, then the others by kid. The
-// document is built once per key change; each call returns a fresh copy.
-func (ks *KeySet) JWKS() ([]byte, bool) {
-	s := ks.cur.Load()
-	if s == nil || s.jwks == nil {
-		return nil, false
-	}
-	return bytes.Clone(s.jwks), true
 }

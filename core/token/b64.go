@@ -1,4 +1,4 @@
-package core
+package token
 
 // A strict, allocation-free base64url decoder for JWS segments. It accepts
 // what base64.RawURLEncoding.Strict() accepts, except that line breaks

@@ -1,6 +1,8 @@
-package core
+package token
 
-import "slices"
+import (
+	"slices"
+)
 
 // buildJWKS renders the public keys of a snapshot as a JWK Set: the signing
 // key first, then the other keys ordered by kid. It returns nil when no

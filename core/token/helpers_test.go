@@ -1,4 +1,4 @@
-package core
+package token
 
 import (
 	"encoding/base64"
@@ -165,3 +165,6 @@ func stdPayload(replace ...string) string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// reasonWord is the log word of the Reason carried by err.
+func reasonWord(err error) string { return ReasonOf(err).String() }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -52,7 +53,12 @@ type ThrottleConfig struct {
 	GlobalLimit int
 	// Window is the counting window (default 15m).
 	Window time.Duration
-	// Disabled turns throttling off. Loudly named on purpose; never in production.
+	// IPv6Prefix is the prefix length under which IPv6 clients are counted
+	// together for IPLimit (default 64: a client rotating addresses within
+	// its /64 is still one client; 128 counts each address). IPv4 clients
+	// are counted per address.
+	IPv6Prefix int
+	// DisabledUnsafe turns throttling off. Loudly named on purpose; never in production.
 	DisabledUnsafe bool
 }
 
@@ -139,110 +145,16 @@ const (
 	MaxAccessTTL    = 24 * time.Hour
 )
 
+// withDefaults returns c with the documented defaults applied, or every
+// problem of c at once (each wrapping ErrConfig).
 func (c *Config) withDefaults() (Config, error) {
 	cfg := *c
-	bad := func(format string, args ...any) (Config, error) {
-		return Config{}, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
-	}
-	if cfg.Issuer == "" {
-		return bad("Issuer is required")
-	}
-	if cfg.Audience == "" {
-		return bad("Audience is required")
-	}
-	if cfg.Keys == nil {
-		return bad("Keys is required")
-	}
-	if cfg.Store == nil {
-		return bad("Store is required")
-	}
-	if cfg.Authenticator == nil {
-		return bad("Authenticator is required")
-	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	// Zero takes the default; a negative leeway or grace asks for none.
-	none := func(d *time.Duration) {
-		if *d < 0 {
-			*d = 0
-		} else if *d == 0 {
-			*d = -1 // marker: take the default below
-		}
-	}
-	none(&cfg.Leeway)
-	none(&cfg.RefreshGrace)
-	defNeg := func(d *time.Duration, v time.Duration) {
-		if *d == -1 {
-			*d = v
-		}
-	}
-	defNeg(&cfg.Leeway, 5*time.Second)
-	defNeg(&cfg.RefreshGrace, 10*time.Second)
-	def(&cfg.AccessTTL, 10*time.Minute)
-	def(&cfg.RefreshIdleTTL, 336*time.Hour)
-	def(&cfg.RefreshAbsoluteTTL, 720*time.Hour)
-	def(&cfg.LoginThrottle.Window, 15*time.Minute)
-	def(&cfg.RevocationPollInterval, 250*time.Millisecond)
-	def(&cfg.RevocationMaxStaleness, 3*time.Second)
-	if cfg.RefreshGraceReplays == 0 {
-		cfg.RefreshGraceReplays = 10
-	}
-	if cfg.MaxTokenBytes == 0 {
-		cfg.MaxTokenBytes = 8192
-	}
-	if cfg.LoginThrottle.AccountLimit == 0 {
-		cfg.LoginThrottle.AccountLimit = 10
-	}
-	if cfg.LoginThrottle.IPLimit == 0 {
-		cfg.LoginThrottle.IPLimit = 100
-	}
-	if cfg.Realm == "" {
-		cfg.Realm = "authguard"
-	}
-	if cfg.MountPrefix == "" {
-		cfg.MountPrefix = "/auth"
-	}
-	cfg.MountPrefix = "/" + strings.Trim(cfg.MountPrefix, "/")
-	if cfg.Cookie.SameSite == "" {
-		cfg.Cookie.SameSite = "Strict"
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	switch {
-	case cfg.AccessTTL < time.Second || cfg.AccessTTL > MaxAccessTTL:
-		return bad("AccessTTL %s is outside [1s, %s]", cfg.AccessTTL, MaxAccessTTL)
-	case cfg.Leeway < 0 || cfg.Leeway > MaxLeeway:
-		return bad("Leeway %s is outside [0, %s]", cfg.Leeway, MaxLeeway)
-	case cfg.RefreshGrace < 0 || cfg.RefreshGrace > MaxRefreshGrace:
-		return bad("RefreshGrace %s is outside [0, %s]", cfg.RefreshGrace, MaxRefreshGrace)
-	case cfg.RefreshGraceReplays < 0:
-		return bad("RefreshGraceReplays must not be negative")
-	case cfg.RefreshIdleTTL <= 0 || cfg.RefreshAbsoluteTTL <= 0:
-		return bad("refresh lifetimes must be positive")
-	case cfg.RefreshIdleTTL > cfg.RefreshAbsoluteTTL:
-		return bad("RefreshIdleTTL %s exceeds RefreshAbsoluteTTL %s", cfg.RefreshIdleTTL, cfg.RefreshAbsoluteTTL)
-	case cfg.MaxTokenBytes < 256 || cfg.MaxTokenBytes > 1<<20:
-		return bad("MaxTokenBytes %d is outside [256, 1 MiB]", cfg.MaxTokenBytes)
-	case cfg.LoginThrottle.AccountLimit < 0 || cfg.LoginThrottle.IPLimit < 0 || cfg.LoginThrottle.GlobalLimit < 0 || cfg.LoginThrottle.Window < 0:
-		return bad("LoginThrottle limits must not be negative")
-	case cfg.Cookie.SameSite != "Strict" && cfg.Cookie.SameSite != "Lax":
-		return bad("Cookie.SameSite must be Strict or Lax, not %q", cfg.Cookie.SameSite)
-	case cfg.RevocationPollInterval < time.Millisecond || cfg.RevocationMaxStaleness < cfg.RevocationPollInterval:
-		return bad("RevocationMaxStaleness must be at least RevocationPollInterval")
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
 	}
 	if cfg.Throttle == nil && !cfg.LoginThrottle.DisabledUnsafe {
-		t, ok := cfg.Store.(store.Throttle)
-		if !ok {
-			return bad("Throttle is required (Store does not implement store.Throttle)")
-		}
-		cfg.Throttle = t
+		cfg.Throttle = cfg.Store.(store.Throttle) // validate checked it
 	}
 	if len(cfg.Cookie.AllowedOrigins) == 0 {
 		u, err := url.Parse(cfg.Issuer)
@@ -257,4 +169,89 @@ func (c *Config) withDefaults() (Config, error) {
 	cfg.Cookie.AllowedOrigins = origins
 	cfg.TrustedProxies = append([]netip.Prefix(nil), cfg.TrustedProxies...)
 	return cfg, nil
+}
+
+// applyDefaults fills in every zero value. A negative Leeway or RefreshGrace
+// asks for none.
+func (c *Config) applyDefaults() {
+	orNone := func(d *time.Duration, v time.Duration) {
+		switch {
+		case *d < 0:
+			*d = 0
+		case *d == 0:
+			*d = v
+		}
+	}
+	orNone(&c.Leeway, 5*time.Second)
+	orNone(&c.RefreshGrace, 10*time.Second)
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.AccessTTL, 10*time.Minute)
+	def(&c.RefreshIdleTTL, 336*time.Hour)
+	def(&c.RefreshAbsoluteTTL, 720*time.Hour)
+	def(&c.LoginThrottle.Window, 15*time.Minute)
+	def(&c.RevocationPollInterval, 250*time.Millisecond)
+	def(&c.RevocationMaxStaleness, 3*time.Second)
+	defInt := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	defInt(&c.RefreshGraceReplays, 10)
+	defInt(&c.MaxTokenBytes, 8192)
+	defInt(&c.LoginThrottle.AccountLimit, 10)
+	defInt(&c.LoginThrottle.IPLimit, 100)
+	defInt(&c.LoginThrottle.IPv6Prefix, 64)
+	defStr := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defStr(&c.Realm, "authguard")
+	defStr(&c.MountPrefix, "/auth")
+	c.MountPrefix = "/" + strings.Trim(c.MountPrefix, "/")
+	defStr(&c.Cookie.SameSite, "Strict")
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// validate reports every problem of a configuration with defaults applied.
+func (c *Config) validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...))
+		}
+	}
+	check(c.Issuer != "", "Issuer is required")
+	check(c.Audience != "", "Audience is required")
+	check(c.Keys != nil, "Keys is required")
+	check(c.Store != nil, "Store is required")
+	check(c.Authenticator != nil, "Authenticator is required")
+	check(c.AccessTTL >= time.Second && c.AccessTTL <= MaxAccessTTL, "AccessTTL %s is outside [1s, %s]", c.AccessTTL, MaxAccessTTL)
+	check(c.AccessTTL%time.Second == 0, "AccessTTL %s is not a whole number of seconds (tokens carry their lifetime in seconds)", c.AccessTTL)
+	check(c.Leeway <= MaxLeeway, "Leeway %s is over %s", c.Leeway, MaxLeeway)
+	check(c.RefreshGrace <= MaxRefreshGrace, "RefreshGrace %s is over %s", c.RefreshGrace, MaxRefreshGrace)
+	check(c.RefreshGraceReplays >= 0, "RefreshGraceReplays must not be negative")
+	check(c.RefreshIdleTTL > 0 && c.RefreshAbsoluteTTL > 0, "RefreshIdleTTL and RefreshAbsoluteTTL must be positive")
+	check(c.RefreshIdleTTL <= c.RefreshAbsoluteTTL, "RefreshIdleTTL %s exceeds RefreshAbsoluteTTL %s", c.RefreshIdleTTL, c.RefreshAbsoluteTTL)
+	check(c.MaxTokenBytes >= 256 && c.MaxTokenBytes <= 1<<20, "MaxTokenBytes %d is outside [256, 1 MiB]", c.MaxTokenBytes)
+	t := c.LoginThrottle
+	check(t.AccountLimit >= 0 && t.IPLimit >= 0 && t.GlobalLimit >= 0 && t.Window >= 0, "LoginThrottle limits must not be negative")
+	check(t.IPv6Prefix >= 1 && t.IPv6Prefix <= 128, "LoginThrottle.IPv6Prefix %d is outside [1, 128]", t.IPv6Prefix)
+	check(c.Cookie.SameSite == "Strict" || c.Cookie.SameSite == "Lax", "Cookie.SameSite must be Strict or Lax, not %q", c.Cookie.SameSite)
+	check(c.RevocationPollInterval >= time.Millisecond && c.RevocationMaxStaleness >= c.RevocationPollInterval,
+		"RevocationMaxStaleness must be at least RevocationPollInterval (at least 1ms)")
+	if c.Store != nil && c.Throttle == nil && !t.DisabledUnsafe {
+		_, ok := c.Store.(store.Throttle)
+		check(ok, "Throttle is required (Store does not implement store.Throttle)")
+	}
+	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,9 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 		"token_cap_tiny":    func(c *Config) { c.MaxTokenBytes = 10 },
 		"negative_replays":  func(c *Config) { c.RefreshGraceReplays = -1 },
 		"negative_throttle": func(c *Config) { c.LoginThrottle.AccountLimit = -1 },
+		"access_ttl_90.5s":  func(c *Config) { c.AccessTTL = 90*time.Second + 500*time.Millisecond },
+		"access_ttl_1.5s":   func(c *Config) { c.AccessTTL = 1500 * time.Millisecond },
+		"ipv6_prefix_129":   func(c *Config) { c.LoginThrottle.IPv6Prefix = 129 },
 	}
 	for name, edit := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -64,6 +68,32 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 				t.Fatalf("New = %v, want ErrConfig", err)
 			}
 		})
+	}
+}
+
+// New reports every problem of a configuration at once, not only the first,
+// so a deployment is fixed in one round.
+func TestConfigReportsEveryProblem(t *testing.T) {
+	_, err := New(Config{AccessTTL: 1500 * time.Millisecond, Cookie: CookieConfig{SameSite: "None"}})
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("New = %v, want ErrConfig", err)
+	}
+	for _, want := range []string{"Issuer is required", "Audience is required", "Keys is required", "Store is required",
+		"Authenticator is required", "AccessTTL 1.5s is not a whole number of seconds", "Cookie.SameSite must be Strict or Lax"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+// A fractional access-token lifetime would leave tokens whose exp-iat, in
+// whole seconds, exceeds the configured maximum (half of them refused for
+// their whole life): it is refused at start, whole seconds are accepted.
+func TestAccessTTLWholeSeconds(t *testing.T) {
+	c := Config{AccessTTL: 91 * time.Second}
+	c.applyDefaults()
+	if err := c.validate(); err != nil && strings.Contains(err.Error(), "AccessTTL") {
+		t.Fatalf("91s refused: %v", err)
 	}
 }
 

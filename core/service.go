@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -169,7 +170,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 		return nil, err
 	}
 	now := s.now()
-	accountKey, ipKey := "account:"+NormalizeEmail(in.Email), "ip:"+in.Client.IP
+	accountKey, ipKey := "account:"+NormalizeEmail(in.Email), "ip:"+ipThrottleKey(in.Client.IP, s.cfg.LoginThrottle.IPv6Prefix)
 	if err := s.checkThrottle(ctx, now, accountKey, ipKey); err != nil {
 		s.audit(ctx, slog.LevelWarn, "login_throttled", in.Client, "", "", ReasonOf(err))
 		return nil, err
@@ -251,6 +252,25 @@ func (s *Service) checkThrottle(ctx context.Context, now time.Time, keys ...stri
 		}
 	}
 	return nil
+}
+
+// ipThrottleKey is the client's throttle identity: an IPv4 address as it is,
+// an IPv6 address masked to prefix bits (a /64 is one client, however many
+// addresses it rotates through), anything unparsable as given.
+func ipThrottleKey(ip string, prefix int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(prefix)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // globalThrottleKey counts failed logins across all accounts and addresses.

@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -117,5 +118,35 @@ func TestChangePasswordRevokesOtherSessions(t *testing.T) {
 	}
 	if _, err := login("a brand new passphrase"); err != nil {
 		t.Fatalf("new password: %v", err)
+	}
+}
+
+// IPv6 clients cannot escape the per-IP limit by rotating addresses within
+// their /64: the addresses of one /64 are counted together, those of
+// another /64 apart, and IPv4 addresses one by one.
+func TestThrottleCountsIPv6PerPrefix(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
+		c.LoginThrottle.IPLimit = 3
+		c.LoginThrottle.AccountLimit = 1000
+	}})
+	login := func(email, ip string) error {
+		_, err := f.Service.Login(context.Background(), core.LoginInput{Email: email, Password: "wrong password", Client: core.ClientInfo{IP: ip}})
+		return err
+	}
+	for i := range 3 {
+		if err := login(fmt.Sprintf("u%d@example.com", i), fmt.Sprintf("2001:db8:1:2::%x", i+1)); !errors.Is(err, core.ErrInvalidGrant) {
+			t.Fatalf("attempt %d: %v, want invalid_grant", i, err)
+		}
+	}
+	if err := login("u9@example.com", "2001:db8:1:2:ffff:1:2:3"); !errors.Is(err, core.ErrTooManyRequests) {
+		t.Fatalf("a fourth address of the same /64: %v, want too_many_requests", err)
+	}
+	if err := login("u9@example.com", "2001:db8:1:3::1"); !errors.Is(err, core.ErrInvalidGrant) {
+		t.Fatalf("another /64: %v, want invalid_grant", err)
+	}
+	for i := range 3 {
+		if err := login("v@example.com", fmt.Sprintf("192.0.2.%d", i+1)); !errors.Is(err, core.ErrInvalidGrant) {
+			t.Fatalf("IPv4 address %d: %v, want invalid_grant (counted per address)", i, err)
+		}
 	}
 }

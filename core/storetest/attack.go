@@ -43,6 +43,7 @@ var attackCases = []serviceCase{
 	{"lookup_down_while_token_reused_still_revokes", atkLookupDownDuringReuse},
 	// Revocation is never undone.
 	{"logout_lost_answer_then_retry_refuses_access_at_once", atkLogoutLostAnswer},
+	{"reuse_revocation_lost_answer_refuses_access_at_once", atkReuseRevocationLostAnswer},
 	{"logout_at_idle_deadline_then_clock_steps_back", atkLogoutAtIdleDeadlineClockBack},
 	{"revoke_subject_at_idle_deadline_then_clock_steps_back", atkRevokeSubjectClockBack},
 	{"refresh_races_logout", atkRefreshVsLogout},
@@ -350,6 +351,32 @@ func atkLogoutLostAnswer(t *testing.T, newStore func(t *testing.T) store.Store) 
 	}
 	_, err = f.refresh(tr.RefreshToken)
 	f.wantGrant(err, "session_revoked")
+}
+
+// A thief presents an old token; the reuse revocation lands but its answer
+// is lost (503). Every later presentation sees a revoked session. The
+// session's access tokens (the thief's included) must be refused on this
+// instance as they are after an answered revocation, not only after the next
+// feed read.
+func atkReuseRevocationLostAnswer(t *testing.T, newStore func(t *testing.T) store.Store) {
+	f, fs, _ := atkFixture(t, newStore, quiet)
+	t0 := f.login()
+	t1 := f.mustRefresh(t0.RefreshToken)
+	f.Clock.Advance(time.Minute)
+	fs.mode.Store(failAfter)
+	_, err := f.refresh(t0.RefreshToken)
+	f.wantUnavailable(err)
+	fs.mode.Store(writeOK)
+	if s := f.session(t1); s.RevokedAt.IsZero() {
+		t.Fatal("the injected fault did not let the revocation land")
+	}
+	_, err = f.refresh(t0.RefreshToken)
+	f.wantGrant(err, "session_revoked")
+	_, err = f.refresh(t1.RefreshToken)
+	f.wantGrant(err, "session_revoked")
+	if f.alive(t1.AccessToken) {
+		t.Fatal("a session revoked for reuse (answer lost, then seen revoked twice) still passes the guard on this instance")
+	}
 }
 
 // Logout lands exactly on the idle deadline (this instance's clock is a

@@ -22,13 +22,17 @@ import (
 //     the presented token, RotatedAt and LastUsedAt become now, the idle
 //     deadline moves to now+RefreshIdleTTL (never past the absolute one) and
 //     the replay count restarts at zero.
-//  3. The token is the immediately previous one, and either now is within
-//     RefreshGrace of RotatedAt or the rotation is open for retry (its answer
-//     may have been lost, see RetryOpen): a grace replay returns the same
-//     successor and a fresh access token, counted in GraceReplays. Once
+//  3. The token is the immediately previous one and the rotation is open
+//     for retry (its write reported an error, so its answer may never have
+//     reached the client; see RetryOpen and repairs.go): the same successor
+//     and a fresh access token, as often as asked, with nothing written,
+//     until the successor is used.
+//  4. The token is the immediately previous one and now is within
+//     RefreshGrace of RotatedAt: a grace replay returns the same successor
+//     and a fresh access token, counted in GraceReplays. Once
 //     RefreshGraceReplays replays were served, further ones are refused and
 //     revoke nothing.
-//  4. Any other genuine token of the session (older than the previous one,
+//  5. Any other genuine token of the session (older than the previous one,
 //     the previous one after the window, or one carrying the session's secret
 //     that is not the token it claims to be): reuse. The whole session is
 //     revoked and every instance learns it through the revocation feed.
@@ -45,7 +49,8 @@ type step uint8
 const (
 	stepRefuse step = iota // invalid_grant, nothing written
 	stepRotate             // a new current token
-	stepReplay             // the same successor again
+	stepReplay             // the same successor again, counted
+	stepRetry              // the same successor again, for a rotation whose answer may be lost
 	stepReuse              // invalid_grant, the session revoked
 )
 
@@ -71,7 +76,9 @@ func (c *Config) decide(cur *store.Session, p presentation, now time.Time) (step
 	case p.gen > cur.Generation:
 		// Only a forger holding the session's secret could make one.
 		return stepReuse, "reuse_detected"
-	case p.gen == cur.Generation-1 && (!now.After(cur.RotatedAt.Add(c.RefreshGrace)) || cur.RetryOpen || p.retryOpen):
+	case p.gen == cur.Generation-1 && (cur.RetryOpen || p.retryOpen):
+		return stepRetry, ""
+	case p.gen == cur.Generation-1 && !now.After(cur.RotatedAt.Add(c.RefreshGrace)):
 		if cur.GraceReplays >= c.RefreshGraceReplays {
 			return stepRefuse, "grace_replays_exhausted"
 		}
@@ -96,13 +103,11 @@ func (c *Config) rotatedState(cur store.Session, digest, sealed []byte, now time
 	return next
 }
 
-// replayedState is cur after one more grace replay. retryOpen keeps the
-// rotation open for retries once the core knows its answer may be lost.
-func replayedState(cur store.Session, now time.Time, retryOpen bool) store.Session {
+// replayedState is cur after one more grace replay.
+func replayedState(cur store.Session, now time.Time) store.Session {
 	next := cur
 	next.GraceReplays++
 	next.LastUsedAt = now
-	next.RetryOpen = cur.RetryOpen || retryOpen
 	next.Version++
 	return next
 }

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"time"
@@ -74,31 +75,22 @@ type refresher struct {
 // writer moved the session on and the caller must read it again.
 func (r *refresher) attempt(ctx context.Context, cur *store.Session) (*TokenResponse, error) {
 	s, now := r.s, r.now
-	p := presentation{gen: r.tok.gen, current: r.tok.isCurrent(cur.TokenDigest), retryOpen: s.repairs.open(cur.ID, cur.Version)}
+	p := presentation{gen: r.tok.gen, current: r.tok.isCurrent(cur.TokenDigest),
+		retryOpen: s.repairs.open(cur.ID, cur.Version, cur.TokenDigest)}
 	st, reason := s.cfg.decide(cur, p, now)
 	switch st {
 	case stepRefuse:
+		if !cur.RevokedAt.IsZero() {
+			s.live.add(cur.ID, cur.RevokedAt)
+		}
 		s.audit(ctx, slog.LevelInfo, "refresh_failed", r.client, cur.Subject, cur.ID, reason)
 		return nil, newError(ErrInvalidGrant, reason, nil)
 	case stepReuse:
 		return nil, r.revoke(ctx, cur, "reuse", reason)
 	}
-	var (
-		next store.Session
-		out  string
-	)
-	if st == stepRotate {
-		var err error
-		if next, out, err = r.rotation(cur); err != nil {
-			return nil, err
-		}
-	} else {
-		succ, err := openSuccessor(r.tok.raw, cur.Successor)
-		if err != nil {
-			// The session's secret, but not the token it claims to be.
-			return nil, r.revoke(ctx, cur, "reuse", "reuse_detected")
-		}
-		next, out = replayedState(*cur, now, p.retryOpen), succ
+	next, out, err := r.outcome(ctx, cur, st)
+	if err != nil {
+		return nil, err
 	}
 	id, err := r.identity(ctx, cur)
 	if err != nil {
@@ -108,15 +100,37 @@ func (r *refresher) attempt(ctx context.Context, cur *store.Session) (*TokenResp
 	if err != nil {
 		return nil, err
 	}
-	if err := s.sessions.UpdateSession(ctx, store.Update{Session: next, Version: cur.Version}); err != nil {
-		return nil, r.writeFailed(ctx, cur, &next, st, err)
+	if st != stepRetry {
+		if err := s.sessions.UpdateSession(ctx, store.Update{Session: next, Version: cur.Version}); err != nil {
+			if err = r.writeFailed(ctx, cur, &next, err); err != nil {
+				return nil, err
+			}
+		}
 	}
 	event := "refresh_succeeded"
-	if st == stepReplay {
+	if st != stepRotate {
 		event = "refresh_grace_replay"
 	}
 	s.audit(ctx, slog.LevelInfo, event, r.client, cur.Subject, cur.ID, "")
 	return resp, nil
+}
+
+// outcome is the state to write and the refresh token to answer for a
+// rotation or a replay. A replay whose successor the presented token cannot
+// open carries the session's secret without being the token it claims to be:
+// reuse.
+func (r *refresher) outcome(ctx context.Context, cur *store.Session, st step) (store.Session, string, error) {
+	if st == stepRotate {
+		return r.rotation(cur)
+	}
+	succ, err := openSuccessor(r.tok.raw, cur.Successor)
+	if err != nil {
+		return store.Session{}, "", r.revoke(ctx, cur, "reuse", "reuse_detected")
+	}
+	if st == stepRetry {
+		return *cur, succ, nil
+	}
+	return replayedState(*cur, r.now), succ, nil
 }
 
 // rotation mints the next token of cur's lineage and the state that records it.
@@ -172,18 +186,38 @@ func (r *refresher) revoke(ctx context.Context, cur *store.Session, reason, logR
 	return newError(ErrInvalidGrant, logReason, nil)
 }
 
-// writeFailed answers a write whose outcome is unknown: 503, and when it was a
-// rotation, a note that it may have landed with its answer lost, so the
-// presented token keeps working as a replay until the new one is used.
-func (r *refresher) writeFailed(ctx context.Context, cur, next *store.Session, st step, err error) error {
+// readBackTimeout bounds the read that settles a write whose outcome is unknown.
+const readBackTimeout = 2 * time.Second
+
+// writeFailed settles a write of next that returned err. A lost compare-and-
+// set (store.ErrStale) goes back to the caller; otherwise the outcome is
+// unknown: the session is read back, and when next is what the store holds
+// the write landed and the answer stands (nil). When the store cannot tell,
+// the answer is 503, and the state is remembered as possibly landed with its
+// answer lost, so the presented token keeps working until the new one is
+// used (see repairs.go).
+func (r *refresher) writeFailed(ctx context.Context, cur, next *store.Session, err error) error {
 	if errors.Is(err, store.ErrStale) {
 		return err
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return r.s.refreshStoreError(ctx, r.client, err)
 	}
-	if st == stepRotate {
-		r.s.repairs.note(next.ID, next.Version, next.IdleExpiresAt)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), readBackTimeout)
+	got, rerr := r.s.sessions.Session(rctx, next.ID)
+	cancel()
+	switch {
+	case rerr == nil && got.Version == next.Version && subtle.ConstantTimeCompare(got.TokenDigest, next.TokenDigest) == 1:
+		return nil
+	case rerr == nil && got.Version == cur.Version:
+		// Nothing landed: the token is exactly as good as before.
+	case rerr == nil:
+		// Another writer came after: whatever it was, it was answered.
+	default:
+		if !r.s.repairs.note(next.ID, next.Version, next.TokenDigest, next.IdleExpiresAt) {
+			r.s.log.WarnContext(ctx, "authguard: too many refreshes with lost answers to remember; this one is not kept open for retry",
+				slog.String("session_id", next.ID))
+		}
 	}
 	r.s.audit(ctx, slog.LevelError, "refresh_error", r.client, cur.Subject, cur.ID, errText(err))
 	return newError(ErrUnavailable, "session_store", err)

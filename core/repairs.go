@@ -26,29 +26,36 @@ type repairs struct {
 }
 
 type repair struct {
-	version int64     // the session's version if the rotation landed
+	version int64     // the session's version if the write landed
+	digest  string    // and its current token's digest then
 	until   time.Time // the session's idle deadline after it: no retry comes later
 }
 
-// note records that the write of version of session sid may have landed unseen.
-func (r *repairs) note(sid string, version int64, until time.Time) {
+// note records that the write of version of session sid, whose current
+// token has digest, may have landed unseen. It reports false when the notes
+// are full (the caller's client may then be refused after the grace window).
+func (r *repairs) note(sid string, version int64, digest []byte, until time.Time) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
 		r.m = make(map[string]repair)
 	}
-	if len(r.m) < maxRepairs {
-		r.m[sid] = repair{version: version, until: until}
+	if len(r.m) >= maxRepairs {
+		return false
 	}
+	r.m[sid] = repair{version: version, digest: string(digest), until: until}
+	return true
 }
 
-// open reports whether the session sid, read at version, is a rotation that
-// may have been lost.
-func (r *repairs) open(sid string, version int64) bool {
+// open reports whether the session sid, read at version with current token
+// digest, is exactly a state whose answer may have been lost. The digest
+// matters: a write that never landed, followed by a rotation that was
+// answered, reaches the same version with another token.
+func (r *repairs) open(sid string, version int64, digest []byte) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rp, ok := r.m[sid]
-	return ok && rp.version == version
+	return ok && rp.version == version && rp.digest == string(digest)
 }
 
 func (r *repairs) snapshot() map[string]repair {
@@ -88,7 +95,7 @@ func (s *Service) repair(ctx context.Context) {
 		if err != nil {
 			return
 		}
-		if cur.Version == rp.version && !cur.RetryOpen && cur.RevokedAt.IsZero() {
+		if cur.Version == rp.version && string(cur.TokenDigest) == rp.digest && !cur.RetryOpen && cur.RevokedAt.IsZero() {
 			err = s.sessions.UpdateSession(ctx, store.Update{Session: retryOpenedState(cur), Version: cur.Version})
 			if err != nil && !errors.Is(err, store.ErrStale) && !errors.Is(err, store.ErrNotFound) {
 				return

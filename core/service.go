@@ -438,9 +438,10 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 	return nil
 }
 
-// revoke revokes one session (if it is still active) in the store, the
-// revocation feed and the local cache, and returns the session as it was read.
-// A session that is gone is not an error.
+// revoke revokes one session in the store, the revocation feed and the local
+// cache, and returns the session as it was read. A session past its deadline
+// is revoked all the same (an instance whose clock is behind could still take
+// it for live); a session that is gone is not an error.
 func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason string) (store.Session, error) {
 	for range maxWriteAttempts {
 		cur, err := s.sessions.Session(ctx, sid)
@@ -450,7 +451,10 @@ func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason 
 		if err != nil {
 			return store.Session{}, newError(ErrUnavailable, "session_store", err)
 		}
-		if !cur.Active(now) {
+		if !cur.RevokedAt.IsZero() {
+			// Revoked already, perhaps by a write whose answer was lost:
+			// refuse its access tokens here at once all the same.
+			s.live.add(sid, cur.RevokedAt)
 			return cur, nil
 		}
 		err = s.sessions.UpdateSession(ctx, store.Update{Session: revokedState(cur, now, reason), Version: cur.Version, Revoked: true})
@@ -528,9 +532,15 @@ func (s *Service) RevokeSubject(ctx context.Context, subject string) (int, error
 	return s.revokeSubject(ctx, subject, "", "subject", ClientInfo{})
 }
 
+// clockMargin is how far the clocks of instances sharing a store may differ
+// for revocations to hold.
+const clockMargin = time.Hour
+
 func (s *Service) revokeSubject(ctx context.Context, subject, except, reason string, client ClientInfo) (int, error) {
 	now := s.now()
-	list, err := s.sessions.ListSessions(ctx, subject, now)
+	// Sessions that ended within the clock margin are revoked too: an
+	// instance whose clock is behind could still take them for live.
+	list, err := s.sessions.ListSessions(ctx, subject, now.Add(-clockMargin))
 	if err != nil {
 		return 0, newError(ErrUnavailable, "session_store", err)
 	}

@@ -22,6 +22,9 @@ func RunService(t *testing.T, newStore func(t *testing.T) store.Store) {
 	for _, tc := range serviceCases {
 		t.Run("service/"+tc.name, func(t *testing.T) { tc.fn(t, newStore) })
 	}
+	for _, tc := range attackCases {
+		t.Run("attack/"+tc.name, func(t *testing.T) { tc.fn(t, newStore) })
+	}
 }
 
 type serviceCase struct {

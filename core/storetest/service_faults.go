@@ -22,23 +22,52 @@ const (
 	failAfter        // the write lands, then the answer is lost
 )
 
-// faultStore injects failures into session writes of a real store.
+// faultStore injects failures into a real store's sessions: a refused write,
+// or a write that lands after which the store drops (reads and writes fail
+// until heal), so its answer is lost. hook, when set, picks the mode of each
+// write.
 type faultStore struct {
 	store.Store
-	mode atomic.Int32
+	mode     atomic.Int32
+	readDown atomic.Bool
+	mu       sync.Mutex
+	hook     func(u store.Update) int32
 }
 
 func (s *faultStore) UpdateSession(ctx context.Context, u store.Update) error {
-	switch s.mode.Load() {
+	m := s.mode.Load()
+	s.mu.Lock()
+	if s.hook != nil {
+		m = s.hook(u)
+	}
+	s.mu.Unlock()
+	if s.readDown.Load() {
+		return errInjected
+	}
+	switch m {
 	case failBefore:
 		return errInjected
 	case failAfter:
 		if err := s.Store.UpdateSession(ctx, u); err != nil {
 			return err
 		}
+		s.readDown.Store(true)
 		return errInjected
 	}
 	return s.Store.UpdateSession(ctx, u)
+}
+
+func (s *faultStore) Session(ctx context.Context, id string) (store.Session, error) {
+	if s.readDown.Load() {
+		return store.Session{}, errInjected
+	}
+	return s.Store.Session(ctx, id)
+}
+
+// heal ends every injected fault.
+func (s *faultStore) heal() {
+	s.mode.Store(writeOK)
+	s.readDown.Store(false)
 }
 
 // faultAuth is an Authenticator whose Lookup can be made to fail.
@@ -55,12 +84,16 @@ func (a *faultAuth) Lookup(ctx context.Context, subject string) (core.Identity, 
 }
 
 // faultFixture is a fixture whose store writes and user lookups can fail.
-func faultFixture(t *testing.T, newStore func(t *testing.T) store.Store) (*fixture, *faultStore, *faultAuth) {
+// edit, if not nil, runs after the fault wrappers are installed.
+func faultFixture(t *testing.T, newStore func(t *testing.T) store.Store, edit func(*core.Config)) (*fixture, *faultStore, *faultAuth) {
 	fs, fa := &faultStore{}, &faultAuth{}
 	f := newFixture(t, newStore, func(c *core.Config) {
 		fs.Store = c.Store.(store.Store)
 		fa.Authenticator = c.Authenticator
 		c.Store, c.Authenticator = fs, fa
+		if edit != nil {
+			edit(c)
+		}
 	})
 	return f, fs, fa
 }
@@ -85,7 +118,7 @@ func retryLater(f *fixture, tok string, wantGen int64) {
 // The user store is down at refresh: 503, nothing committed, and the same
 // token works after the outage, at any time within the idle deadline.
 func testFaultLookup(t *testing.T, newStore func(t *testing.T) store.Store) {
-	f, _, fa := faultFixture(t, newStore)
+	f, _, fa := faultFixture(t, newStore, nil)
 	tr := f.login()
 	fa.down.Store(true)
 	for range 12 { // more than the grace replays: none is spent
@@ -101,12 +134,12 @@ func testFaultLookup(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 // The session store refuses the write: 503, and the same token works later.
 func testFaultBeforeWrite(t *testing.T, newStore func(t *testing.T) store.Store) {
-	f, fs, _ := faultFixture(t, newStore)
+	f, fs, _ := faultFixture(t, newStore, nil)
 	tr := f.login()
 	fs.mode.Store(failBefore)
 	_, err := f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	retryLater(f, tr.RefreshToken, 2)
 }
 
@@ -116,12 +149,12 @@ func testFaultBeforeWrite(t *testing.T, newStore func(t *testing.T) store.Store)
 // the rotation is recorded as open for retry, so another instance honours the
 // retry too.
 func testFaultAfterWrite(t *testing.T, newStore func(t *testing.T) store.Store) {
-	f, fs, _ := faultFixture(t, newStore)
+	f, fs, _ := faultFixture(t, newStore, nil)
 	tr := f.login()
 	fs.mode.Store(failAfter)
 	_, err := f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	if s := f.session(tr); s.Generation != 1 {
 		t.Fatalf("generation %d: the injected fault did not let the write land", s.Generation)
 	}

@@ -12,16 +12,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/store"
-	"github.com/authguard/authguard/core/storetest"
 )
-
-// TestAttack runs the adversarial lineage cases over SQLite.
-func TestAttack(t *testing.T) {
-	storetest.RunAttacks(t, func(t *testing.T) store.Store {
-		st, _ := openTemp(t)
-		return st
-	})
-}
 
 // atkPair is two services, each over its own handle on one SQLite file (two
 // processes on one host), sharing keys and users.

@@ -2,7 +2,7 @@ package storetest
 
 // Adversarial cases of the refresh-token lineage: failures in unlucky
 // orders, forged tokens, racing clients and instances, clock jumps. Each
-// case says what it attacks. They run on every store through RunAttacks.
+// case says what it attacks. RunService runs them after the rules.
 
 import (
 	"context"
@@ -21,14 +21,6 @@ import (
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/store"
 )
-
-// RunAttacks runs the adversarial cases over stores built by newStore.
-func RunAttacks(t *testing.T, newStore func(t *testing.T) store.Store) {
-	t.Helper()
-	for _, tc := range attackCases {
-		t.Run("attack/"+tc.name, func(t *testing.T) { tc.fn(t, newStore) })
-	}
-}
 
 var attackCases = []serviceCase{
 	// The 503 promise: a client that only retried is never logged out.
@@ -61,42 +53,6 @@ var attackCases = []serviceCase{
 	{"footprint_constant_with_replays_and_repairs", atkFootprint},
 }
 
-// atkStore is a store whose session writes and reads can be made to fail.
-// hook, when set, decides the fault of each UpdateSession.
-type atkStore struct {
-	store.Store
-	mode     atomic.Int32
-	readDown atomic.Bool
-	mu       sync.Mutex
-	hook     func(u store.Update) int32
-}
-
-func (s *atkStore) UpdateSession(ctx context.Context, u store.Update) error {
-	m := s.mode.Load()
-	s.mu.Lock()
-	if s.hook != nil {
-		m = s.hook(u)
-	}
-	s.mu.Unlock()
-	switch m {
-	case failBefore:
-		return errInjected
-	case failAfter:
-		if err := s.Store.UpdateSession(ctx, u); err != nil {
-			return err
-		}
-		return errInjected
-	}
-	return s.Store.UpdateSession(ctx, u)
-}
-
-func (s *atkStore) Session(ctx context.Context, id string) (store.Session, error) {
-	if s.readDown.Load() {
-		return store.Session{}, errInjected
-	}
-	return s.Store.Session(ctx, id)
-}
-
 // quiet makes the poller (revocation feed, repairs) as good as absent in a
 // test: only what a request does is observed.
 func quiet(c *core.Config) {
@@ -104,20 +60,8 @@ func quiet(c *core.Config) {
 	c.RevocationMaxStaleness = 2 * time.Hour
 }
 
-// atkFixture is a fixture over an atkStore and a faultAuth. edit runs after
-// the fault wrappers are installed.
-func atkFixture(t *testing.T, newStore func(t *testing.T) store.Store, edit func(*core.Config)) (*fixture, *atkStore, *faultAuth) {
-	fs, fa := &atkStore{}, &faultAuth{}
-	f := newFixture(t, newStore, func(c *core.Config) {
-		fs.Store = c.Store.(store.Store)
-		fa.Authenticator = c.Authenticator
-		c.Store, c.Authenticator = fs, fa
-		if edit != nil {
-			edit(c)
-		}
-	})
-	return f, fs, fa
-}
+// atkFixture is faultFixture: a fixture over a faultStore and a faultAuth.
+var atkFixture = faultFixture
 
 // neverInvalid fails if err is an invalid_grant: the client only retried
 // after 503s.
@@ -142,7 +86,7 @@ func atkReplayWriteLostTwice(t *testing.T, newStore func(t *testing.T) store.Sto
 			t.Fatalf("attempt %d: generation %d, want 1", i, s.Generation)
 		}
 	}
-	fs.mode.Store(writeOK)
+	fs.heal()
 	f.Clock.Advance(time.Hour)
 	next, err := f.refresh(tr.RefreshToken)
 	neverInvalid(t, err, "third retry")
@@ -166,7 +110,7 @@ func atkReplayWritesLostExhaust(t *testing.T, newStore func(t *testing.T) store.
 		_, err := f.refresh(tr.RefreshToken)
 		f.wantUnavailable(err)
 	}
-	fs.mode.Store(writeOK)
+	fs.heal()
 	next, err := f.refresh(tr.RefreshToken)
 	neverInvalid(t, err, "retry after the outage")
 	if err != nil {
@@ -191,7 +135,7 @@ func atkLookupThenStoreFails(t *testing.T, newStore func(t *testing.T) store.Sto
 	fs.mode.Store(failAfter)
 	_, err = f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	fa.down.Store(true)
 	f.Clock.Advance(time.Minute)
 	_, err = f.refresh(tr.RefreshToken)
@@ -209,34 +153,43 @@ func atkLookupThenStoreFails(t *testing.T, newStore func(t *testing.T) store.Sto
 	}
 }
 
-// Instance A commits a rotation and loses its answer (503), then stops
-// before its poller records the rotation as open for retry (a crash, a
-// deploy). The client's retry reaches instance B after the grace window.
-// The 503 promise says it succeeds; the note that would honour it lived only
-// in A's memory.
+// Instance A commits a rotation and loses its answer (503); the client's
+// retry reaches instance B inside the grace window, B serves it as a replay
+// and loses that answer too. A's note no longer matches the store (the replay
+// moved the version on), so B must remember its own: once the store is back,
+// the rotation is recorded as open for retry, and a retry long after the
+// window succeeds on either instance.
 func atkLostRotationOtherInstance(t *testing.T, newStore func(t *testing.T) store.Store) {
-	f, fs, _ := atkFixture(t, newStore, quiet)
+	f, fs, _ := atkFixture(t, newStore, nil)
 	tr := f.login()
 	fs.mode.Store(failAfter)
 	_, err := f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
-	if err := f.Service.Close(); err != nil { // A goes away
-		t.Fatal(err)
-	}
-	cfg := withSharedKeys(f.Fixture, fs.Store)
-	quiet(&cfg)
-	b, err := core.New(cfg)
+	fs.heal()
+	b, err := core.New(withSharedKeys(f.Fixture, fs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	f.Clock.Advance(f.Service.Config().RefreshGrace + time.Second)
+	fs.mode.Store(failAfter)
 	_, err = b.Refresh(context.Background(), tr.RefreshToken, core.ClientInfo{})
-	neverInvalid(t, err, "retry on instance B")
-	if err != nil {
-		t.Fatal(err)
+	f.wantUnavailable(err)
+	fs.heal()
+	deadline := time.Now().Add(3 * time.Second)
+	for !f.session(tr).RetryOpen {
+		if time.Now().After(deadline) {
+			t.Fatal("the lost replay was not recorded as open for retry")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	f.Clock.Advance(time.Hour)
+	viaA := f.mustRefresh(tr.RefreshToken)
+	viaB, err := b.Refresh(context.Background(), tr.RefreshToken, core.ClientInfo{})
+	neverInvalid(t, err, "retry on instance B")
+	if err != nil || viaB.RefreshToken != viaA.RefreshToken {
+		t.Fatalf("retry on B: %v (same successor as A: %v)", err, err == nil && viaB.RefreshToken == viaA.RefreshToken)
+	}
+	f.mustRefresh(viaA.RefreshToken)
 }
 
 // The request's context is cancelled between the read and the write: 503,
@@ -277,7 +230,7 @@ func atkFalseRepairNote(t *testing.T, newStore func(t *testing.T) store.Store) {
 	fs.mode.Store(failBefore)
 	_, err := f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	legit := f.mustRefresh(tr.RefreshToken) // the client got it: nothing is lost
 	f.Clock.Advance(time.Hour)
 	stolen, err := f.refresh(tr.RefreshToken)
@@ -299,12 +252,9 @@ func atkRetryOpenThenSuccessorUsed(t *testing.T, newStore func(t *testing.T) sto
 	fs.mode.Store(failAfter)
 	_, err := f.refresh(tr.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	f.Clock.Advance(time.Hour)
 	got := f.mustRefresh(tr.RefreshToken)
-	if s := f.session(got); !s.RetryOpen {
-		t.Fatal("the retried lost rotation is not recorded as open for retry")
-	}
 	f.Clock.Advance(time.Second)
 	f.mustRefresh(got.RefreshToken)
 	f.Clock.Advance(time.Hour)
@@ -342,7 +292,7 @@ func atkLogoutLostAnswer(t *testing.T, newStore func(t *testing.T) store.Store) 
 	fs.mode.Store(failAfter)
 	err := f.Service.Logout(context.Background(), core.LogoutInput{RefreshToken: tr.RefreshToken})
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	if err := f.Service.Logout(context.Background(), core.LogoutInput{RefreshToken: tr.RefreshToken}); err != nil {
 		t.Fatalf("retried logout: %v", err)
 	}
@@ -366,7 +316,7 @@ func atkReuseRevocationLostAnswer(t *testing.T, newStore func(t *testing.T) stor
 	fs.mode.Store(failAfter)
 	_, err := f.refresh(t0.RefreshToken)
 	f.wantUnavailable(err)
-	fs.mode.Store(writeOK)
+	fs.heal()
 	if s := f.session(t1); s.RevokedAt.IsZero() {
 		t.Fatal("the injected fault did not let the revocation land")
 	}
@@ -793,14 +743,14 @@ func atkFootprint(t *testing.T, newStore func(t *testing.T) store.Store) {
 			fs.mode.Store(failAfter)
 			_, err := f.refresh(cur.RefreshToken)
 			f.wantUnavailable(err)
-			fs.mode.Store(writeOK)
+			fs.heal()
 			f.Clock.Advance(time.Minute)
 			cur = f.mustRefresh(cur.RefreshToken) // the retry of the lost rotation
 		case 1:
 			fs.mode.Store(failBefore)
 			_, err := f.refresh(cur.RefreshToken)
 			f.wantUnavailable(err)
-			fs.mode.Store(writeOK)
+			fs.heal()
 		case 2:
 			prev := cur
 			cur = f.mustRefresh(cur.RefreshToken)

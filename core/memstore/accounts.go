@@ -150,6 +150,27 @@ func (m *Store) UpdateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
+// UpdatePasswordHash sets the password hash of user id to newHash if it is
+// still oldHash, and touches nothing else. It returns store.ErrNotFound if
+// the id is absent and store.ErrStale if the hash changed; either way nothing
+// is written.
+func (m *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	u, ok := m.users[id]
+	if !ok {
+		return store.ErrNotFound
+	}
+	if u.PasswordHash != oldHash {
+		return fmt.Errorf("memstore: password hash: %w", store.ErrStale)
+	}
+	u.PasswordHash = newHash
+	m.users[id] = u
+	return nil
+}
+
 // CountUsers returns how many users exist.
 func (m *Store) CountUsers(ctx context.Context) (int, error) {
 	if err := m.lock(ctx); err != nil {

@@ -5,10 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/authguard/authguard/core"
@@ -20,37 +17,28 @@ func validNewEmail(e string) bool {
 	return e != "" && len(e) <= core.MaxEmailBytes && strings.Contains(e, "@")
 }
 
-// Options configure an Authenticator.
+// Options configure an Authenticator or a Verifier.
 type Options struct {
 	// Params are the Argon2id parameters for new hashes (default
 	// DefaultParams; weaker than it is refused). Stored hashes with
-	// lower parameters are rehashed on the next successful login.
+	// lower parameters, and bcrypt hashes, are rehashed on the next
+	// successful login.
 	Params Params
-	// MaxConcurrent bounds concurrent hash computations (default GOMAXPROCS).
+	// MaxConcurrent bounds concurrent hash computations, Argon2id and bcrypt
+	// alike (default GOMAXPROCS).
 	MaxConcurrent int
 }
 
 // Authenticator checks e-mail and password against a store.Users.
 //
-// Every Argon2id computation it performs (verification, the dummy
-// verification for unknown users, rehashing, CreateUser and SetPassword)
-// holds one slot of a semaphore of MaxConcurrent slots, so memory stays
-// bounded at about MaxConcurrent times Params.Memory. Waiting for a slot
-// respects the context.
+// Its hashing is a Verifier's: every Argon2id or bcrypt computation it
+// performs (verification, the dummy verification for unknown users,
+// rehashing, CreateUser and SetPassword) holds one slot of a semaphore of
+// MaxConcurrent slots, so memory stays bounded at about MaxConcurrent times
+// Params.Memory. Waiting for a slot respects the context.
 type Authenticator struct {
-	users  store.Users
-	params Params
-	sem    chan struct{}
-	// dummy is verified against when the user is unknown (or its stored
-	// hash unusable), so every failure costs one hash at the configured
-	// parameters.
-	dummy phcHash
-
-	// Instrumentation read by the tests: number of Argon2 computations,
-	// and the current and highest number running at once.
-	hashes      atomic.Int64
-	inFlight    atomic.Int64
-	maxInFlight atomic.Int64
+	users store.Users
+	v     *Verifier
 }
 
 var (
@@ -68,106 +56,19 @@ func NewAuthenticator(users store.Users, o Options) (*Authenticator, error) {
 	if users == nil {
 		return nil, fmt.Errorf("%w: password authenticator needs a user store", core.ErrConfig)
 	}
-	p, err := validateParams(o.Params)
+	v, err := NewVerifier(o)
 	if err != nil {
 		return nil, err
 	}
-	n := o.MaxConcurrent
-	switch {
-	case n < 0:
-		return nil, fmt.Errorf("%w: MaxConcurrent must not be negative", core.ErrConfig)
-	case n == 0:
-		n = runtime.GOMAXPROCS(0)
-	}
-	dummy, err := dummyHash(p)
-	if err != nil {
-		return nil, err
-	}
-	return &Authenticator{users: users, params: p, sem: make(chan struct{}, n), dummy: dummy}, nil
+	return &Authenticator{users: users, v: v}, nil
 }
 
 // Params returns the effective Argon2id parameters for new hashes.
-func (a *Authenticator) Params() Params { return a.params }
+func (a *Authenticator) Params() Params { return a.v.params }
 
-// withSlot runs fn while holding a semaphore slot. If ctx is done before a
-// slot is free, fn does not run and the error wraps core.ErrUnavailable
-// (Reason "hash_busy").
-func (a *Authenticator) withSlot(ctx context.Context, fn func()) error {
-	if err := ctx.Err(); err != nil {
-		return newError(core.ErrUnavailable, "hash_busy", err)
-	}
-	select {
-	case a.sem <- struct{}{}:
-	case <-ctx.Done():
-		return newError(core.ErrUnavailable, "hash_busy", ctx.Err())
-	}
-	defer func() { <-a.sem }()
-	a.hashes.Add(1)
-	n := a.inFlight.Add(1)
-	for {
-		m := a.maxInFlight.Load()
-		if n <= m || a.maxInFlight.CompareAndSwap(m, n) {
-			break
-		}
-	}
-	defer a.inFlight.Add(-1)
-	fn()
-	return nil
-}
-
-// verify checks password against h under the semaphore.
-func (a *Authenticator) verify(ctx context.Context, h phcHash, password string) (bool, error) {
-	var ok bool
-	err := a.withSlot(ctx, func() { ok = h.verify(password) })
-	return ok, err
-}
-
-// hash computes a new PHC string at the configured parameters under the
-// semaphore. It refuses empty and over-long passwords with
-// core.ErrInvalidRequest.
-func (a *Authenticator) hash(ctx context.Context, password string) (string, error) {
-	if err := checkNewPassword(password); err != nil {
-		return "", err
-	}
-	var enc string
-	var herr error
-	if err := a.withSlot(ctx, func() { enc, herr = hashPHC(password, a.params) }); err != nil {
-		return "", err
-	}
-	return enc, herr
-}
-
-// dummyHashes caches one dummy hash per parameter set for the process: the
-// dummy is a hash of a random secret nobody knows, so authenticators with the
-// same parameters can share it, and building one costs no Argon2 run after
-// the first.
-var dummyHashes sync.Map // Params -> phcHash
-
-// dummyHash returns the dummy hash for p, computing it on first use.
-func dummyHash(p Params) (phcHash, error) {
-	if d, ok := dummyHashes.Load(p); ok {
-		return d.(phcHash), nil
-	}
-	enc, err := hashPHC(rand.Text(), p)
-	if err != nil {
-		return phcHash{}, err
-	}
-	d, err := parsePHC(enc)
-	if err != nil {
-		return phcHash{}, fmt.Errorf("%w: dummy hash: %v", core.ErrConfig, err)
-	}
-	actual, _ := dummyHashes.LoadOrStore(p, d)
-	return actual.(phcHash), nil
-}
-
-// fail verifies password against the dummy hash, so that a failure costs as
-// much as a real verification, and then returns core.ErrInvalidCredentials
-// with reason (or the semaphore error).
+// fail is Verifier.fail with the empty Identity of an unknown account.
 func (a *Authenticator) fail(ctx context.Context, password, reason string, cause error) (core.Identity, error) {
-	if _, err := a.verify(ctx, a.dummy, password); err != nil {
-		return core.Identity{}, err
-	}
-	return core.Identity{}, newError(core.ErrInvalidCredentials, reason, cause)
+	return core.Identity{}, a.v.fail(ctx, password, reason, cause)
 }
 
 // Authenticate implements core.Authenticator. When the account exists but
@@ -177,21 +78,27 @@ func (a *Authenticator) fail(ctx context.Context, password, reason string, cause
 // Credentials the core refuses (core.CheckCredentialLengths: a password
 // longer than core.MaxPasswordBytes, an e-mail address longer than
 // core.MaxEmailBytes) give core.ErrInvalidRequest before any store access or
-// hashing. Otherwise exactly one Argon2id verification runs whatever the
-// outcome: against the dummy hash for an unknown e-mail (or a stored hash
-// that does not parse), against the stored hash otherwise, also for disabled
-// and locked accounts. Failures wrap core.ErrInvalidCredentials with Reason
-// "unknown_user", "wrong_password", "disabled", "locked" or "bad_hash"; the
-// account state is checked after the verification and takes precedence over
-// the password result (disabled before locked). A store failure gives
-// core.ErrUnavailable with Reason "user_store", and a context that ends
-// while waiting for a hashing slot core.ErrUnavailable with Reason
-// "hash_busy".
+// hashing. Otherwise exactly one verification runs whatever the outcome:
+// against the dummy Argon2id hash for an unknown e-mail (or a stored hash
+// that parses neither as a PHC string nor as a bcrypt hash), against the
+// stored hash otherwise (Argon2id or bcrypt; see Verifier.Verify), also for
+// disabled and locked accounts. Failures wrap core.ErrInvalidCredentials
+// with Reason "unknown_user", "wrong_password", "disabled", "locked" or
+// "bad_hash"; the account state is checked after the verification and takes
+// precedence over the password result (disabled before locked). A password
+// longer than MaxBcryptPasswordBytes never matches a bcrypt hash
+// ("wrong_password"). A store failure gives core.ErrUnavailable with Reason
+// "user_store", and a context that ends while waiting for a hashing slot
+// core.ErrUnavailable with Reason "hash_busy".
 //
-// After a successful verification of a hash whose parameters are below the
-// configured ones, the password is rehashed and written back. That upgrade
-// is best effort: when it cannot run or its write fails the login still
-// succeeds and the next one tries again (there is no logger here).
+// After a successful verification of a bcrypt hash, or of an Argon2id hash
+// whose parameters are below the configured ones, the password is rehashed
+// and written back with store.Users.UpdatePasswordHash, which writes only the
+// hash and only while the stored hash is still the one verified: a password
+// change, role change or disable committed meanwhile is never undone. That
+// upgrade is best effort: when it cannot run, loses that race or its write
+// fails the login still succeeds and the next one tries again (there is no
+// logger here).
 func (a *Authenticator) Authenticate(ctx context.Context, email, password string) (core.Identity, error) {
 	if err := core.CheckCredentialLengths(email, password); err != nil {
 		return core.Identity{}, err
@@ -204,11 +111,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password string
 	if err != nil {
 		return core.Identity{}, newError(core.ErrUnavailable, "user_store", err)
 	}
-	h, perr := parsePHC(u.PasswordHash)
+	h, perr := parseStored(u.PasswordHash)
 	if perr != nil {
 		return a.fail(ctx, password, "bad_hash", perr)
 	}
-	ok, err := a.verify(ctx, h, password)
+	ok, err := a.v.verify(ctx, h, password)
 	if err != nil {
 		return core.Identity{}, err
 	}
@@ -220,27 +127,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, email, password string
 	case !ok:
 		return core.Identity{Subject: u.ID}, newError(core.ErrInvalidCredentials, "wrong_password", nil)
 	}
-	if h.params.weakerThan(a.params) {
-		a.rehash(ctx, u, password)
+	if h.weakerThan(a.v.params) {
+		a.rehash(ctx, u.ID, u.PasswordHash, password)
 	}
 	return core.Identity{Subject: u.ID, Roles: copyRoles(u.Roles)}, nil
 }
 
-// rehash upgrades u's stored hash to the configured parameters, best effort.
-// It re-reads the user and writes only if the stored hash is still the one
-// just verified, to narrow the race with a concurrent SetPassword or role
-// change (store.Users has no compare-and-swap).
-func (a *Authenticator) rehash(ctx context.Context, u store.User, password string) {
-	enc, err := a.hash(ctx, password)
+// rehash replaces the stored hash verified, old, by a hash of password at the
+// configured parameters, best effort. The write is a compare-and-swap on the
+// hash alone, so it changes nothing but the hash, and nothing at all when the
+// hash changed since it was read (store.ErrStale).
+func (a *Authenticator) rehash(ctx context.Context, id, old, password string) {
+	enc, err := a.v.Hash(ctx, password)
 	if err != nil {
 		return
 	}
-	cur, err := a.users.UserByID(ctx, u.ID)
-	if err != nil || cur.PasswordHash != u.PasswordHash {
-		return
-	}
-	cur.PasswordHash = enc
-	_ = a.users.UpdateUser(ctx, cur) // best effort: retried at the next login
+	_ = a.users.UpdatePasswordHash(ctx, id, old, enc) // best effort: retried at the next login
 }
 
 // Lookup implements core.Authenticator.
@@ -282,7 +184,7 @@ func (a *Authenticator) CreateUser(ctx context.Context, email, password string, 
 	if !validNewEmail(email) {
 		return store.User{}, newError(core.ErrInvalidRequest, "invalid_email", nil)
 	}
-	enc, err := a.hash(ctx, password)
+	enc, err := a.v.Hash(ctx, password)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -311,6 +213,14 @@ func (a *Authenticator) CreateUser(ctx context.Context, email, password string, 
 // core.ErrUnavailable. Disabled and locked accounts may have their password
 // set. Existing sessions are not revoked here: that is the caller's decision
 // (core.Service.ChangePassword revokes them).
+//
+// Only the hash is written, with store.Users.UpdatePasswordHash over the hash
+// just read, so a concurrent change of roles or flags is kept. When the hash
+// moved meanwhile (a concurrent rehash or password change), the hash is read
+// again and the write retried, up to setPasswordTries times: the explicit
+// change wins over a rehash, and the last of two explicit changes wins, as
+// with a whole-record write. After that many lost races it gives
+// core.ErrUnavailable wrapping store.ErrStale.
 func (a *Authenticator) SetPassword(ctx context.Context, subject, password string) error {
 	if err := checkNewPassword(password); err != nil {
 		return err
@@ -319,16 +229,27 @@ func (a *Authenticator) SetPassword(ctx context.Context, subject, password strin
 	if err != nil {
 		return userStoreError(err)
 	}
-	enc, err := a.hash(ctx, password)
+	enc, err := a.v.Hash(ctx, password)
 	if err != nil {
 		return err
 	}
-	u.PasswordHash = enc
-	if err := a.users.UpdateUser(ctx, u); err != nil {
+	for try := 1; ; try++ {
+		err = a.users.UpdatePasswordHash(ctx, subject, u.PasswordHash, enc)
+		if !errors.Is(err, store.ErrStale) || try == setPasswordTries {
+			break
+		}
+		if u, err = a.users.UserByID(ctx, subject); err != nil {
+			break
+		}
+	}
+	if err != nil {
 		return userStoreError(err)
 	}
 	return nil
 }
+
+// setPasswordTries bounds the compare-and-swap attempts of SetPassword.
+const setPasswordTries = 5
 
 // userStoreError maps a store failure of SetPassword to a core error.
 func userStoreError(err error) error {

@@ -55,6 +55,14 @@ func (c *countingUsers) UpdateUser(ctx context.Context, u store.User) error {
 	return c.Users.UpdateUser(ctx, u)
 }
 
+func (c *countingUsers) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	c.calls.Add(1)
+	if c.fail != nil {
+		return c.fail
+	}
+	return c.Users.UpdatePasswordHash(ctx, id, oldHash, newHash)
+}
+
 func newTestAuthenticator(t *testing.T, o Options) (*Authenticator, *countingUsers) {
 	t.Helper()
 	users := &countingUsers{Users: memstore.New()}
@@ -105,7 +113,7 @@ func TestPasswordTooLongRefusedBeforeHashing(t *testing.T) {
 	wantReason(t, err, core.ErrInvalidRequest, "password_too_long")
 	err = a.SetPassword(ctx, "some-id", tooLong)
 	wantReason(t, err, core.ErrInvalidRequest, "password_too_long")
-	if n := a.hashes.Load(); n != 0 {
+	if n := a.v.hashes.Load(); n != 0 {
 		t.Fatalf("%d hashes computed for over-long passwords", n)
 	}
 	if n := users.calls.Load(); n != 0 {
@@ -135,7 +143,7 @@ func TestAuthenticatePasswordFlow(t *testing.T) {
 		t.Fatalf("stored hash has prefix %q", u.PasswordHash[:len(defaultPHCPrefix)])
 	}
 
-	a.hashes.Store(0)
+	a.v.hashes.Store(0)
 	id, err := a.Authenticate(ctx, "ALICE@example.com\t", "s3cret pässword")
 	if err != nil {
 		t.Fatalf("Authenticate: %v", err)
@@ -166,7 +174,7 @@ func TestAuthenticatePasswordFlow(t *testing.T) {
 	if kindsOf(errWrong) != kindsOf(errUnknown) || kindsOf(errWrong) != "invalid credentials" {
 		t.Fatalf("kinds differ: %q vs %q", kindsOf(errWrong), kindsOf(errUnknown))
 	}
-	if n := a.hashes.Load(); n != 4 {
+	if n := a.v.hashes.Load(); n != 4 {
 		t.Fatalf("%d hashes for 4 credential checks, want exactly one each", n)
 	}
 	_, err = a.Lookup(ctx, "no-such-id")
@@ -187,10 +195,10 @@ func TestAuthenticatePasswordFlow(t *testing.T) {
 		if err := users.UpdateUser(ctx, cur); err != nil {
 			t.Fatal(err)
 		}
-		before := a.hashes.Load()
+		before := a.v.hashes.Load()
 		_, err := a.Authenticate(ctx, "alice@example.com", "s3cret pässword")
 		wantReason(t, err, core.ErrInvalidCredentials, tc.reason)
-		if a.hashes.Load() != before+1 {
+		if a.v.hashes.Load() != before+1 {
 			t.Fatalf("%s account: no hash verification ran", tc.reason)
 		}
 		if kindsOf(err) != kindsOf(errUnknown) {
@@ -214,7 +222,7 @@ func TestPasswordCreateUserAndSetPassword(t *testing.T) {
 		_, err := a.CreateUser(ctx, tc.email, tc.pw, nil)
 		wantReason(t, err, core.ErrInvalidRequest, tc.reason)
 	}
-	if n := a.hashes.Load(); n != 0 {
+	if n := a.v.hashes.Load(); n != 0 {
 		t.Fatalf("%d hashes for invalid input", n)
 	}
 
@@ -278,13 +286,13 @@ func TestAuthenticateUnknownUserCostsOneHash(t *testing.T) {
 		}
 		return best
 	}
-	a.hashes.Store(0)
+	a.v.hashes.Store(0)
 	known := timeIt("erin@example.com")
-	if n := a.hashes.Swap(0); n != 3 {
+	if n := a.v.hashes.Swap(0); n != 3 {
 		t.Fatalf("wrong password: %d hashes for 3 logins", n)
 	}
 	unknown := timeIt("nobody@example.com")
-	if n := a.hashes.Swap(0); n != 3 {
+	if n := a.v.hashes.Swap(0); n != 3 {
 		t.Fatalf("unknown user: %d hashes for 3 logins", n)
 	}
 	if unknown < known/2 {
@@ -304,11 +312,11 @@ func TestAuthenticateBadStoredHash(t *testing.T) {
 		if err := users.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		a.hashes.Store(0)
+		a.v.hashes.Store(0)
 		start := time.Now()
 		_, err := a.Authenticate(ctx, u.Email, "whatever")
 		wantReason(t, err, core.ErrInvalidCredentials, "bad_hash")
-		if a.hashes.Load() != 1 {
+		if a.v.hashes.Load() != 1 {
 			t.Fatal("bad stored hash: the dummy verification did not run")
 		}
 		if d := time.Since(start); d > 10*time.Second {
@@ -348,11 +356,11 @@ func TestAuthenticateRehashesWhenParamsRaised(t *testing.T) {
 		t.Fatal("hash changed after a failed login")
 	}
 
-	a.hashes.Store(0)
+	a.v.hashes.Store(0)
 	if _, err := a.Authenticate(ctx, "frank@example.com", "upgrade me"); err != nil {
 		t.Fatal(err)
 	}
-	if n := a.hashes.Load(); n != 2 {
+	if n := a.v.hashes.Load(); n != 2 {
 		t.Fatalf("%d hashes, want verify + rehash", n)
 	}
 	u, _ := mem.UserByID(ctx, "u1")
@@ -364,11 +372,11 @@ func TestAuthenticateRehashesWhenParamsRaised(t *testing.T) {
 	}
 
 	// The upgraded hash verifies and is not rehashed again.
-	a.hashes.Store(0)
+	a.v.hashes.Store(0)
 	if _, err := a.Authenticate(ctx, "frank@example.com", "upgrade me"); err != nil {
 		t.Fatal(err)
 	}
-	if n := a.hashes.Load(); n != 1 {
+	if n := a.v.hashes.Load(); n != 1 {
 		t.Fatalf("%d hashes after the upgrade, want 1", n)
 	}
 }
@@ -395,21 +403,21 @@ func TestPasswordSemaphoreBoundsConcurrency(t *testing.T) {
 	for _, err := range errs {
 		wantReason(t, err, core.ErrInvalidCredentials, "unknown_user")
 	}
-	if got := a.hashes.Load(); got != n {
+	if got := a.v.hashes.Load(); got != n {
 		t.Fatalf("%d hashes, want %d", got, n)
 	}
-	if got := a.maxInFlight.Load(); got != 1 {
+	if got := a.v.maxInFlight.Load(); got != 1 {
 		t.Fatalf("%d hashes ran at once with MaxConcurrent=1", got)
 	}
-	if got := a.inFlight.Load(); got != 0 {
+	if got := a.v.inFlight.Load(); got != 0 {
 		t.Fatalf("in-flight gauge is %d after all returned", got)
 	}
 }
 
 func TestPasswordSemaphoreRespectsContext(t *testing.T) {
 	a, _ := newTestAuthenticator(t, Options{MaxConcurrent: 1})
-	a.sem <- struct{}{} // occupy the only slot
-	defer func() { <-a.sem }()
+	a.v.sem <- struct{}{} // occupy the only slot
+	defer func() { <-a.v.sem }()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
@@ -426,7 +434,7 @@ func TestPasswordSemaphoreRespectsContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v does not carry context.Canceled", err)
 	}
-	if a.hashes.Load() != 0 {
+	if a.v.hashes.Load() != 0 {
 		t.Fatal("a hash ran without a slot")
 	}
 }

@@ -9,6 +9,18 @@
 // failures cannot be told apart by timing, and rehashes a stored hash whose
 // parameters are below the configured ones at the next successful login.
 //
+// It also verifies bcrypt hashes ("$2a$", "$2b$", "$2y$"), so that a users
+// table from another system can be used as it is, and rehashes them to
+// Argon2id at the next successful login; a password longer than 72 bytes
+// never matches a bcrypt hash (bcrypt would ignore the rest). Every rehash is
+// written with store.Users.UpdatePasswordHash, a compare-and-swap of the hash
+// alone, so it never undoes a change an administrator committed meanwhile.
+//
+// Verifier is the hashing of Authenticator on its own, for a
+// core.Authenticator over your own users table: Verify (Argon2id or bcrypt),
+// VerifyUnknown (the same work for an unknown e-mail address, so response
+// times do not reveal which addresses have accounts), NeedsRehash and Hash.
+//
 // The length rules of a login (core.MaxPasswordBytes, core.MaxEmailBytes,
 // core.NormalizeEmail) belong to the core, which applies them before any
 // authenticator runs; this package applies the same rules.

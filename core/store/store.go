@@ -15,6 +15,8 @@
 //   - every revocation is appended to a feed ([Sessions.Revocations]) with a
 //     strictly increasing sequence number, so every instance sharing the store
 //     learns of it;
+//   - a password hash written alone is conditional on the hash the writer
+//     read ([Users.UpdatePasswordHash]) and touches no other field of the user;
 //   - errors are values: [ErrNotFound] for a missing record, [ErrConflict] for
 //     a duplicate, [ErrStale] for a lost compare-and-set; anything else is an
 //     availability problem that the core answers with 503, never with a logout.
@@ -39,8 +41,9 @@ var ErrNotFound = errors.New("store: not found")
 // ErrConflict reports that a record with the same unique key already exists.
 var ErrConflict = errors.New("store: conflict")
 
-// ErrStale reports that a conditional write lost: the record's version moved
-// on since it was read. The core reads it again and decides anew.
+// ErrStale reports that a conditional write lost: the record's version (or,
+// for [Users.UpdatePasswordHash], its password hash) moved on since it was
+// read. The core reads it again and decides anew.
 var ErrStale = errors.New("store: stale version")
 
 // Session is one login of one subject on one device, with the whole state of
@@ -181,7 +184,10 @@ type User struct {
 	ID string
 	// Email is stored normalised (trimmed, lower case); unique.
 	Email string
-	// PasswordHash is a PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash).
+	// PasswordHash is a PHC string ($argon2id$v=19$m=...,t=...,p=...$salt$hash)
+	// or, for accounts imported from elsewhere, a bcrypt hash ($2a$, $2b$ or
+	// $2y$), which the password authenticator migrates to Argon2id at the
+	// next successful login. A store keeps it as an opaque string.
 	PasswordHash string
 	// Roles are the user's role names.
 	Roles []string
@@ -193,6 +199,13 @@ type User struct {
 }
 
 // Users stores accounts for the password authenticator.
+//
+// A password hash is written either as part of a whole record (CreateUser,
+// UpdateUser: an administrator's edit) or alone, conditionally
+// ([Users.UpdatePasswordHash]: a rehash at login or a password change). The
+// conditional write is what keeps a login's rehash from undoing a disable, a
+// role change or a password change committed between the login's read and
+// its write.
 type Users interface {
 	// CreateUser stores a new user; ErrConflict if the id or e-mail exists.
 	CreateUser(ctx context.Context, u User) error
@@ -203,6 +216,12 @@ type Users interface {
 	// UpdateUser replaces the stored user with the same id (password hash,
 	// roles, flags); ErrNotFound if absent.
 	UpdateUser(ctx context.Context, u User) error
+	// UpdatePasswordHash sets the password hash of user id to newHash if its
+	// stored hash is still oldHash (compared byte for byte), atomically, and
+	// touches no other field. It returns ErrNotFound if the id is absent and
+	// ErrStale if the stored hash is no longer oldHash; either way nothing is
+	// written.
+	UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // Store is everything a complete backend provides.

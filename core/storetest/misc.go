@@ -80,6 +80,9 @@ var userTests = []subtest{
 	{"Update", testUserUpdate},
 	{"Roles", testUserRoles},
 	{"CountUsers", testCountUsers},
+	{"UpdatePasswordHash", testUpdatePasswordHash},
+	{"RehashKeepsAdminChanges", testRehashKeepsAdminChanges},
+	{"SetPasswordKeepsAdminChanges", testSetPasswordKeepsAdminChanges},
 }
 
 var lifecycleTests = []subtest{
@@ -423,6 +426,7 @@ func everyMethod(ctx context.Context, st store.Store) map[string]error {
 	_, errs["UserByEmail"] = st.UserByEmail(ctx, "u@example.com")
 	_, errs["UserByID"] = st.UserByID(ctx, "u")
 	errs["UpdateUser"] = st.UpdateUser(ctx, store.User{ID: "u", Email: "u@example.com"})
+	errs["UpdatePasswordHash"] = st.UpdatePasswordHash(ctx, "u", "", "new")
 	if uc, ok := st.(store.UserCounter); ok {
 		_, errs["CountUsers"] = uc.CountUsers(ctx)
 	}
@@ -457,6 +461,9 @@ func testCancelled(t *testing.T, st store.Store) {
 		t.Errorf("CreateSession with a cancelled context stored the session (err = %v)", err)
 	}
 	checkCount(t, st, "after cancelled calls", 1)
+	if u := mustUser(t, st, "u"); u.PasswordHash != "" {
+		t.Errorf("UpdatePasswordHash with a cancelled context wrote the hash")
+	}
 }
 
 // testClosed: after Close every method returns an error, and a second Close

@@ -36,7 +36,9 @@
 //   - User.Roles come back as a non-nil slice (empty when none), in order;
 //     UpdateUser replaces Email, PasswordHash, Roles, Disabled and Locked
 //     (ErrConflict when the new e-mail belongs to another user) and keeps
-//     CreatedAt;
+//     CreatedAt; UpdatePasswordHash compares the stored hash byte for byte,
+//     tells ErrStale (the user exists, its hash changed) from ErrNotFound,
+//     and writes the hash alone;
 //   - the optional interfaces (store.UserCounter, store.Pinger,
 //     store.Footprinter) are tested when a store implements them; a
 //     Footprinter's footprint does not grow with the writes of a session.

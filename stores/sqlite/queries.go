@@ -66,12 +66,17 @@ RETURNING count, window_start` // on the right of SET, columns are the old row's
 	qInsertUser    = `INSERT INTO users (` + userCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)`
 	qUpdateUser    = `UPDATE users SET email = ?, password_hash = ?, roles = ?, disabled = ?, locked = ?
 WHERE id = ?`
+	// qUpdatePasswordHash is the compare-and-swap of a password hash
+	// (parameters: new hash, id, old hash).
+	qUpdatePasswordHash = `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`
+	qUserExists         = `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`
 )
 
 var readQueries = []string{qSession, qListSessions, qRevocations, qPeek, qUserByEmail, qUserByID, qCountUsers}
 
 var writeQueries = []string{qInsertSession, qUpdateSession, qSessionExists, qInsertFeed,
-	qPruneSessions, qPruneFeed, qPruneThrottle, qHit, qResetThrottle, qForgive, qInsertUser, qUpdateUser}
+	qPruneSessions, qPruneFeed, qPruneThrottle, qHit, qResetThrottle, qForgive, qInsertUser, qUpdateUser,
+	qUpdatePasswordHash, qUserExists}
 
 func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql.Stmt, error) {
 	m := make(map[string]*sql.Stmt, len(queries))

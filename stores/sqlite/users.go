@@ -147,6 +147,32 @@ func (st *Store) UpdateUser(ctx context.Context, u store.User) error {
 	})
 }
 
+// UpdatePasswordHash sets the password hash of user id to newHash if it is
+// still oldHash, with one conditional UPDATE that touches no other column.
+// When no row matched, a second statement in the same transaction tells
+// store.ErrStale (the user exists, its hash changed) from store.ErrNotFound;
+// either way nothing is written.
+func (st *Store) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	return st.write(ctx, "update password hash", func(tx *sql.Tx) error {
+		res, err := st.inTx(ctx, tx, qUpdatePasswordHash).ExecContext(ctx, newHash, id, oldHash)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return err
+		}
+		var exists bool
+		if err := st.inTx(ctx, tx, qUserExists).QueryRowContext(ctx, id).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return store.ErrStale
+		}
+		return store.ErrNotFound
+	})
+}
+
 // CountUsers returns how many users exist.
 func (st *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/netip"
 	"strings"
 	"sync"
@@ -443,7 +444,12 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 // is revoked all the same (an instance whose clock is behind could still take
 // it for live); a session that is gone is not an error.
 func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason string) (store.Session, error) {
-	for range maxWriteAttempts {
+	for attempt := range maxRevokeAttempts {
+		if attempt > 0 {
+			// A revocation must win against a client refreshing in a loop:
+			// let the refresh that beat it land, then read again.
+			time.Sleep(time.Duration(1+mrand.IntN(attempt+1)) * time.Millisecond)
+		}
 		cur, err := s.sessions.Session(ctx, sid)
 		if errors.Is(err, store.ErrNotFound) {
 			return store.Session{}, nil
@@ -531,6 +537,11 @@ func (s *Service) RevokeOtherSessions(ctx context.Context, p *Principal, client 
 func (s *Service) RevokeSubject(ctx context.Context, subject string) (int, error) {
 	return s.revokeSubject(ctx, subject, "", "subject", ClientInfo{})
 }
+
+// maxRevokeAttempts bounds the rounds of a revocation under contention; each
+// lost round waits a little longer, so a client refreshing in a tight loop
+// cannot starve it.
+const maxRevokeAttempts = 64
 
 // clockMargin is how far the clocks of instances sharing a store may differ
 // for revocations to hold.

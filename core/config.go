@@ -131,6 +131,10 @@ type Config struct {
 	// RevocationMaxStaleness is how old the last successful feed read may be
 	// before guards answer 503 instead of trusting the cache (default 3s).
 	RevocationMaxStaleness time.Duration
+	// MaxLiveSessions bounds the sessions an instance remembers as live, so
+	// that guards read the store only at a session's first sight (default
+	// 100000; beyond it the least lucky entries are read again).
+	MaxLiveSessions int
 
 	// Logger receives the audit events (default slog.Default()).
 	Logger *slog.Logger
@@ -205,6 +209,7 @@ func (c *Config) applyDefaults() {
 	defInt(&c.LoginThrottle.AccountLimit, 10)
 	defInt(&c.LoginThrottle.IPLimit, 100)
 	defInt(&c.LoginThrottle.IPv6Prefix, 64)
+	defInt(&c.MaxLiveSessions, 100000)
 	defStr := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -242,6 +247,7 @@ func (c *Config) validate() error {
 	check(c.RefreshGraceReplays >= 0, "RefreshGraceReplays must not be negative")
 	check(c.RefreshIdleTTL > 0 && c.RefreshAbsoluteTTL > 0, "RefreshIdleTTL and RefreshAbsoluteTTL must be positive")
 	check(c.RefreshIdleTTL <= c.RefreshAbsoluteTTL, "RefreshIdleTTL %s exceeds RefreshAbsoluteTTL %s", c.RefreshIdleTTL, c.RefreshAbsoluteTTL)
+	check(c.MaxLiveSessions > 0, "MaxLiveSessions must be positive")
 	check(c.MaxTokenBytes >= 256 && c.MaxTokenBytes <= 1<<20, "MaxTokenBytes %d is outside [256, 1 MiB]", c.MaxTokenBytes)
 	t := c.LoginThrottle
 	check(t.AccountLimit >= 0 && t.IPLimit >= 0 && t.GlobalLimit >= 0 && t.Window >= 0, "LoginThrottle limits must not be negative")

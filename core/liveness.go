@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,12 +10,19 @@ import (
 	"github.com/authguard/authguard/core/store"
 )
 
-// liveness is the per-instance cache of revoked sessions that lets guards
-// refuse a revoked session's access tokens with no store round trip per
-// request. A revocation made here is visible at once; one made by another
-// instance sharing the store arrives through the store's revocation feed
-// within one poll interval. When the feed cannot be read for longer than the
-// configured staleness, guards fail closed with 503.
+// liveness is the per-instance view of sessions that lets guards accept an
+// access token only for a live session of this store, whose subject is the
+// token's, with no store round trip per request once the session was seen:
+//
+//   - seen caches the sessions found live (subject and deadline), filled on
+//     a session's first sight with one store read, bounded in size;
+//   - revoked holds the sessions revoked here (at once) or by any instance
+//     sharing the store (through its revocation feed, within one poll
+//     interval); it is checked first, so it always wins over seen.
+//
+// When the feed cannot be read for longer than the configured staleness,
+// guards fail closed with 503, and so does a first sight while the store is
+// unreachable: never 200, never 401.
 type liveness struct {
 	mu      sync.RWMutex
 	revoked map[string]time.Time // session id -> when the entry may be forgotten
@@ -25,18 +33,31 @@ type liveness struct {
 	start    time.Time
 	maxStale time.Duration
 	retain   time.Duration
+
+	seen    sync.Map // session id -> *seenSession
+	seenN   atomic.Int64
+	maxSeen int64
 }
 
-func newLiveness(maxStale, retain time.Duration) *liveness {
-	return &liveness{revoked: make(map[string]time.Time), start: time.Now(), maxStale: maxStale, retain: retain}
+// seenSession is a session found live in the store.
+type seenSession struct {
+	subject string
+	until   time.Time // its earlier deadline when read; read again after it
+}
+
+func newLiveness(maxStale, retain time.Duration, maxSeen int) *liveness {
+	return &liveness{revoked: make(map[string]time.Time), start: time.Now(), maxStale: maxStale, retain: retain,
+		maxSeen: int64(maxSeen)}
 }
 
 // mono returns monotonic nanoseconds since l.start (immune to wall-clock jumps).
 func (l *liveness) mono() int64 { return int64(time.Since(l.start)) }
 
-// check reports whether sid may be trusted as live: nil, errSessionRevoked, or
-// errFeedStale.
-func (l *liveness) check(sid string) error {
+// check reports whether the access token of subject for session sid may be
+// trusted at now: nil, or an *Error of kind ErrInvalidToken (revoked,
+// unknown or expired session, another subject) or ErrUnavailable (stale
+// feed, store unreachable at first sight).
+func (l *liveness) check(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) error {
 	if l.mono()-l.lastSync.Load() > int64(l.maxStale) {
 		return errFeedStale
 	}
@@ -46,7 +67,66 @@ func (l *liveness) check(sid string) error {
 	if revoked {
 		return errSessionRevoked
 	}
+	if v, ok := l.seen.Load(sid); ok {
+		e := v.(*seenSession)
+		if e.subject != subject {
+			return errSessionSubject
+		}
+		if now.Before(e.until) {
+			return nil
+		}
+		l.forget(sid)
+	}
+	return l.firstSight(ctx, st, sid, subject, now)
+}
+
+// firstSight reads a session not seen yet (or whose cached deadline passed).
+func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) error {
+	s, err := st.Session(ctx, sid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return errSessionUnknown
+	case err != nil:
+		return &Error{Kind: ErrUnavailable, Reason: "session_store", Err: err}
+	case !s.RevokedAt.IsZero():
+		l.add(sid, s.RevokedAt)
+		return errSessionRevoked
+	case !s.Active(now):
+		return errSessionExpired
+	case s.Subject != subject:
+		return errSessionSubject
+	}
+	l.remember(&s)
 	return nil
+}
+
+// remember records s, which this instance just read, created or wrote, as live.
+func (l *liveness) remember(s *store.Session) {
+	if l.seenN.Add(1) > l.maxSeen {
+		l.evict()
+	}
+	if _, loaded := l.seen.Swap(s.ID, &seenSession{subject: s.Subject, until: minTime(s.IdleExpiresAt, s.AbsoluteExpiresAt)}); loaded {
+		l.seenN.Add(-1)
+	}
+}
+
+// forget drops sid from the sessions seen.
+func (l *liveness) forget(sid string) {
+	if _, ok := l.seen.LoadAndDelete(sid); ok {
+		l.seenN.Add(-1)
+	}
+}
+
+// evict makes room in seen by dropping about an eighth of it (whichever
+// entries the map yields first: a dropped live session costs one store read
+// at its next request).
+func (l *liveness) evict() {
+	n := max(l.maxSeen/8, 1)
+	l.seen.Range(func(k, _ any) bool {
+		l.forget(k.(string))
+		n--
+		return n > 0
+	})
 }
 
 // add records a revocation seen locally or through the feed.
@@ -54,6 +134,7 @@ func (l *liveness) add(sid string, revokedAt time.Time) {
 	l.mu.Lock()
 	l.revoked[sid] = revokedAt.Add(l.retain)
 	l.mu.Unlock()
+	l.forget(sid)
 }
 
 // sync reads the feed from the cursor to its end and forgets entries whose
@@ -76,6 +157,7 @@ func (l *liveness) sync(ctx context.Context, s store.Sessions, now time.Time) er
 			if until := r.RevokedAt.Add(l.retain); until.After(now) {
 				l.revoked[r.SessionID] = until
 			}
+			l.forget(r.SessionID)
 		}
 		l.mu.Unlock()
 		if len(revs) < page {
@@ -95,5 +177,8 @@ func (l *liveness) sync(ctx context.Context, s store.Sessions, now time.Time) er
 
 var (
 	errSessionRevoked = &Error{Kind: ErrInvalidToken, Reason: "session_revoked"}
+	errSessionUnknown = &Error{Kind: ErrInvalidToken, Reason: "session_unknown"}
+	errSessionExpired = &Error{Kind: ErrInvalidToken, Reason: "session_expired"}
+	errSessionSubject = &Error{Kind: ErrInvalidToken, Reason: "session_subject_mismatch"}
 	errFeedStale      = &Error{Kind: ErrUnavailable, Reason: "revocation_feed_stale"}
 )

@@ -107,6 +107,7 @@ func (r *refresher) attempt(ctx context.Context, cur *store.Session) (*TokenResp
 			}
 		}
 	}
+	s.live.remember(&next)
 	event := "refresh_succeeded"
 	if st != stepRotate {
 		event = "refresh_grace_replay"

@@ -54,7 +54,7 @@ func New(cfg Config) (*Service, error) {
 		authz:    c.Authorizer,
 		log:      c.Logger,
 		now:      c.Now,
-		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute),
+		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
 		origins:  make(map[string]bool, len(c.Cookie.AllowedOrigins)),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -230,6 +230,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 		s.audit(ctx, slog.LevelError, "login_error", in.Client, id.Subject, sid, errText(err))
 		return nil, newError(ErrUnavailable, "session_store", err)
 	}
+	s.live.remember(&sess)
 	s.audit(ctx, slog.LevelInfo, "login_succeeded", in.Client, id.Subject, sid, "")
 	return resp, nil
 }
@@ -356,10 +357,11 @@ func (s *Service) issue(now time.Time, sess *store.Session, id Identity, refresh
 // path of every guard.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
 	var c token.AccessClaims
-	if err := s.verify(accessToken, &c, false); err != nil {
+	now := s.now()
+	if err := s.verify(accessToken, &c, now, false); err != nil {
 		return nil, err
 	}
-	if err := s.live.check(c.SessionID); err != nil {
+	if err := s.live.check(ctx, s.sessions, c.SessionID, c.Subject, now); err != nil {
 		return nil, err
 	}
 	return &Principal{
@@ -373,11 +375,11 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 	}, nil
 }
 
-func (s *Service) verify(accessToken string, c *token.AccessClaims, ignoreExpiry bool) error {
+func (s *Service) verify(accessToken string, c *token.AccessClaims, now time.Time, ignoreExpiry bool) error {
 	o := token.VerifyOptions{
 		Issuer:       s.cfg.Issuer,
 		Audience:     s.cfg.Audience,
-		Now:          s.now(),
+		Now:          now,
 		Leeway:       s.cfg.Leeway,
 		MaxTTL:       s.cfg.AccessTTL,
 		MaxLength:    s.cfg.MaxTokenBytes,
@@ -423,7 +425,7 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 		sid = sess.ID
 	case in.AccessToken != "":
 		var c token.AccessClaims
-		if err := s.verify(in.AccessToken, &c, true); err != nil {
+		if err := s.verify(in.AccessToken, &c, now, true); err != nil {
 			s.audit(ctx, slog.LevelInfo, "logout_noop", in.Client, "", "", ReasonOf(err))
 			return nil
 		}

@@ -19,11 +19,10 @@ func newHMACKey(kid string, secret []byte) (*Key, error) {
 	}
 	s := bytes.Clone(secret)
 	k := &Key{
-		alg:     AlgHS256,
-		mac:     true,
-		secret:  s,
-		signKey: s,
-		sigLen:  sha256.Size,
+		alg:      AlgHS256,
+		mac:      true,
+		material: &material{secret: s, signKey: s},
+		sigLen:   sha256.Size,
 	}
 	h := sha256.New()
 	h.Write([]byte(hmacKidDomain))

@@ -12,6 +12,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -44,12 +45,13 @@ type Key struct {
 	kid string
 	alg string
 
-	mac    bool
-	secret []byte // HS256 secret (never exposed)
+	mac bool
+	// material holds the secret parts behind a pointer, which fmt prints as
+	// an address whatever the verb, even where it bypasses Format (%p of a
+	// Key value): nil for a verify-only key.
+	*material
 
-	// signKey is what golang-jwt's SigningMethod.Sign expects (nil for a
-	// verify-only key); verifyKey what its Verify expects, boxed once.
-	signKey   any
+	// verifyKey is what golang-jwt's SigningMethod.Verify expects, boxed once.
 	verifyKey any
 	pub       crypto.PublicKey // nil for HMAC
 
@@ -62,6 +64,12 @@ type Key struct {
 	header    string // base64url of {"alg":..,"kid":..,"typ":"at+jwt"}
 	jwk       []byte // public JWK (asymmetric keys only)
 	macPool   *sync.Pool
+}
+
+// material is a key's secret part.
+type material struct {
+	secret  []byte // HS256 secret (never exposed)
+	signKey any    // what golang-jwt's SigningMethod.Sign expects
 }
 
 // NewKey binds a private key (ed25519.PrivateKey, *ecdsa.PrivateKey on P-256,
@@ -175,7 +183,7 @@ func (k *Key) ID() string { return k.kid }
 func (k *Key) Algorithm() string { return k.alg }
 
 // CanSign reports whether k holds private (or secret) key material.
-func (k *Key) CanSign() bool { return k != nil && k.signKey != nil }
+func (k *Key) CanSign() bool { return k != nil && k.material != nil && k.signKey != nil }
 
 // Symmetric reports whether k is an HMAC secret.
 func (k *Key) Symmetric() bool { return k != nil && k.mac }
@@ -203,6 +211,17 @@ func (k Key) String() string { return "authguard.Key(" + k.alg + ", kid=" + k.ki
 
 // GoString is String, for %#v.
 func (k Key) GoString() string { return k.String() }
+
+// Format implements fmt.Formatter: every verb (%v, %d, %x, %o, %b, %q, ...)
+// prints the redacted form of String, never the key's material, which the
+// default formatting of a struct would print field by field.
+func (k Key) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", k.String())
+		return
+	}
+	io.WriteString(f, k.String())
+}
 
 // LogValue implements slog.LogValuer: only the algorithm and kid are logged.
 func (k Key) LogValue() slog.Value {
@@ -274,7 +293,7 @@ func newEd25519Key(kid string, p ed25519.PrivateKey) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.signKey = priv
+	k.material = &material{signKey: priv}
 	return k, nil
 }
 
@@ -323,7 +342,7 @@ func newECDSAKey(kid string, p *ecdsa.PrivateKey) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.signKey = priv
+	k.material = &material{signKey: priv}
 	return k, nil
 }
 
@@ -377,7 +396,7 @@ func newRSAKey(kid string, p *rsa.PrivateKey) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	k.signKey = priv
+	k.material = &material{signKey: priv}
 	return k, nil
 }
 

@@ -413,17 +413,25 @@ func TestKeyFormattingRevealsNothing(t *testing.T) {
 		block, _ := pem.Decode(p)
 		var logged bytes.Buffer
 		slog.New(slog.NewJSONHandler(&logged, nil)).Info("key", "key", k)
-		out := fmt.Sprintf("%v %+v %#v %s %x %v %+v %#v", k, k, k, k, k, *k, *k, *k) + logged.String()
+		out := logged.String()
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%d", "%o", "%O", "%b", "%q", "%c", "%U", "%e", "%t", "%p", "%T", "%10.3v"} {
+			out += " " + fmt.Sprintf(verb, k) + " " + fmt.Sprintf(verb, *k) + " " + fmt.Sprintf(verb, []*Key{k}) + " " + fmt.Sprintf(verb, struct{ K Key }{*k})
+		}
 		secretForms := []string{
 			base64.StdEncoding.EncodeToString(block.Bytes)[:16],
 			hex.EncodeToString(block.Bytes[len(block.Bytes)-16:]),
 		}
+		tail := block.Bytes[len(block.Bytes)-12:]
 		if alg == AlgHS256 {
 			secretForms = append(secretForms, hex.EncodeToString(k.secret)[:16], base64.StdEncoding.EncodeToString(k.secret)[:16])
+			tail = k.secret[len(k.secret)-12:]
+		}
+		for _, verb := range []string{"%d", "%o", "%b", "%x", "%X"} { // bytes as a struct's fields print them
+			secretForms = append(secretForms, strings.Trim(fmt.Sprintf(verb, tail), "[]"))
 		}
 		for _, s := range secretForms {
 			if strings.Contains(out, s) {
-				t.Errorf("%s: formatted key contains key material: %s", alg, out)
+				t.Errorf("%s: formatted key contains key material %q: %s", alg, s, out)
 			}
 		}
 		if !strings.Contains(out, k.ID()) || !strings.Contains(out, alg) {
@@ -448,7 +456,7 @@ func TestKeySetRules(t *testing.T) {
 		wantConfigErr(t, err, "uninitialised")
 		var empty KeySet
 		wantConfigErr(t, empty.AddVerifyKey(&Key{}), "uninitialised")
-		wantConfigErr(t, empty.SetSigningKey(&Key{alg: AlgHS256, signKey: []byte{1}}), "private key")
+		wantConfigErr(t, empty.SetSigningKey(&Key{alg: AlgHS256, material: &material{signKey: []byte{1}}}), "private key")
 	})
 	t.Run("distinct_kids", func(t *testing.T) {
 		_, err := NewKeySet(ed, edPub)

@@ -76,7 +76,7 @@ func (k *Key) MarshalPEM() ([]byte, error) {
 		return nil, configErr("nil key")
 	case k.mac:
 		return pem.EncodeToMemory(&pem.Block{Type: PEMTypeHMACKey, Bytes: k.secret}), nil
-	case k.signKey == nil:
+	case !k.CanSign():
 		return nil, configErr("key %q is verify-only: no private key to encode", k.kid)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signKey)

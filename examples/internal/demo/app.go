@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -197,27 +198,29 @@ func (a *App) signingKey(keyFile string) (*token.Key, error) {
 		return k, nil
 	}
 	a.KeyFile = keyFile
+	var lastErr error
 	for range keyCreateRetries {
 		k, err := readKeyFile(keyFile, a.Logger)
 		if err == nil {
 			a.KeySource = KeyLoaded
 			return k, nil
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("demo: signing key kept next to the store: %w (delete the file to generate a new key; tokens issued with the old one stop working)", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			k, err = createKeyFile(keyFile)
+			if err == nil {
+				a.KeySource = KeyGenerated
+				return k, nil
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("demo: creating the signing key file: %w", err)
+			}
 		}
-		k, err = createKeyFile(keyFile)
-		if err == nil {
-			a.KeySource = KeyGenerated
-			return k, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("demo: creating the signing key file: %w", err)
-		}
-		// Another process created it first: read theirs once it is written.
+		// Another process created it first, or the file is not whole yet
+		// (a writer of an older release): read it again shortly.
+		lastErr = err
 		time.Sleep(25 * time.Millisecond)
 	}
-	return nil, fmt.Errorf("demo: signing key file %s: could not be read or created", keyFile)
+	return nil, fmt.Errorf("demo: signing key kept next to the store: %w (if no other instance is starting, delete the file to generate a new key; tokens issued with the old one stop working)", lastErr)
 }
 
 // readKeyFile reads and parses one PEM key file; weak keys are refused with
@@ -246,9 +249,11 @@ func readKeyFile(path string, logger *slog.Logger) (*token.Key, error) {
 	return k, nil
 }
 
-// createKeyFile generates an Ed25519 key and writes it to path, which must
-// not exist (O_EXCL), readable by its owner only. It returns an error
-// wrapping fs.ErrExist when another process created the file first.
+// createKeyFile generates an Ed25519 key and puts it at path, readable by its
+// owner only, atomically: the key is written whole to a temporary file in the
+// same directory, which is then linked to path (never replacing an existing
+// file), so a concurrent reader sees no file or the whole key. It returns an
+// error wrapping fs.ErrExist when another process created path first.
 func createKeyFile(path string) (*token.Key, error) {
 	k, err := token.GenerateKey(token.AlgEdDSA)
 	if err != nil {
@@ -258,11 +263,16 @@ func createKeyFile(path string) (*token.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return nil, err
 	}
-	_, err = f.Write(pem)
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	err = f.Chmod(0o600)
+	if err == nil {
+		_, err = f.Write(pem)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -270,7 +280,9 @@ func createKeyFile(path string) (*token.Key, error) {
 		err = cerr
 	}
 	if err != nil {
-		_ = os.Remove(path)
+		return nil, err
+	}
+	if err := os.Link(tmp, path); err != nil {
 		return nil, err
 	}
 	return k, nil

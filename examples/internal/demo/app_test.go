@@ -112,6 +112,68 @@ func TestSigningKeyPersistsNextToSQLite(t *testing.T) {
 	}
 }
 
+// Two instances starting together on a fresh store come up with one key:
+// neither reads the other's key file half written, neither writes its own.
+func TestSimultaneousStartsAgreeOnKey(t *testing.T) {
+	t.Parallel()
+	for i := range 20 {
+		cfg := testConfig(t, nil)
+		var apps [2]*App
+		var errs [2]error
+		start := make(chan struct{})
+		done := make(chan int)
+		for j := range apps {
+			go func() {
+				<-start
+				apps[j], errs[j] = Open(context.Background(), cfg, nil)
+				done <- j
+			}()
+		}
+		close(start)
+		<-done
+		<-done
+		for j, err := range errs {
+			if err != nil {
+				t.Fatalf("pair %d, instance %d: %v", i, j, err)
+			}
+			t.Cleanup(func() { _ = apps[j].Close() })
+		}
+		a, _ := apps[0].Service.Keys().JWKS()
+		b, _ := apps[1].Service.Keys().JWKS()
+		if !bytes.Equal(a, b) {
+			t.Fatalf("pair %d: the instances serve different JWKS:\n%s\n%s", i, a, b)
+		}
+		if leftovers, _ := filepath.Glob(cfg.Store.Location + KeyFileSuffix + ".tmp-*"); len(leftovers) > 0 {
+			t.Fatalf("pair %d: temporary key files left behind: %v", i, leftovers)
+		}
+	}
+}
+
+// An instance that finds the key file not yet whole (another instance is
+// still writing it) waits for it instead of failing with advice to delete it,
+// which would split the instances onto two keys.
+func TestPartialKeyFileIsAwaited(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t, nil)
+	keyFile := cfg.Store.Location + KeyFileSuffix
+	k, err := token.GenerateKey(token.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemData, _ := k.MarshalPEM()
+	if err := os.WriteFile(keyFile, pemData[:len(pemData)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = os.WriteFile(keyFile, pemData, 0o600)
+	}()
+	app := openApp(t, cfg, &authtest.LogBuffer{})
+	if app.KeySource != KeyLoaded || app.Service.Keys().SigningKey().ID() != k.ID() {
+		t.Fatalf("key %s %s, want the other instance's %s", app.KeySource, app.Service.Keys().SigningKey(), k.ID())
+	}
+}
+
 func TestKeyFileIsNotOverwritten(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, nil)

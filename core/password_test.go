@@ -173,8 +173,8 @@ func TestPasswordTooLongRefusedBeforeHashing(t *testing.T) {
 	ctx := context.Background()
 	_, err := a.Authenticate(ctx, "someone@example.com", tooLong)
 	wantReason(t, err, ErrInvalidRequest, "password_too_long")
-	if ProblemFor(err).Code != CodeInvalidRequest {
-		t.Fatalf("problem %+v, want invalid_request", ProblemFor(err))
+	if !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("error %v, want invalid_request", err)
 	}
 	_, err = a.CreateUser(ctx, "someone@example.com", tooLong, nil)
 	wantReason(t, err, ErrInvalidRequest, "password_too_long")
@@ -374,8 +374,8 @@ func TestAuthenticatePasswordFlow(t *testing.T) {
 	wantReason(t, errUnknown, ErrInvalidCredentials, "unknown_user")
 	_, errHuge := a.Authenticate(ctx, strings.Repeat("a", 300)+"@example.com", "x")
 	wantReason(t, errHuge, ErrInvalidCredentials, "unknown_user")
-	if ProblemFor(errWrong) != ProblemFor(errUnknown) || ProblemFor(errWrong).Code != CodeInvalidGrant {
-		t.Fatalf("problems differ: %+v vs %+v", ProblemFor(errWrong), ProblemFor(errUnknown))
+	if !errors.Is(errWrong, ErrInvalidCredentials) || !errors.Is(errUnknown, ErrInvalidCredentials) {
+		t.Fatalf("kinds differ: %v vs %v", errWrong, errUnknown)
 	}
 	if n := a.hashes.Load(); n != 4 {
 		t.Fatalf("%d hashes for 4 logins, want exactly one each", n)
@@ -404,8 +404,8 @@ func TestAuthenticatePasswordFlow(t *testing.T) {
 		if a.hashes.Load() != before+1 {
 			t.Fatalf("%s account: no hash verification ran", tc.reason)
 		}
-		if ProblemFor(err) != ProblemFor(errUnknown) {
-			t.Fatalf("%s account: problem %+v differs from unknown user", tc.reason, ProblemFor(err))
+		if !errors.Is(err, ErrInvalidCredentials) || !errors.Is(errUnknown, ErrInvalidCredentials) {
+			t.Fatalf("%s account: error %v differs from unknown user", tc.reason, err)
 		}
 		_, err = a.Lookup(ctx, u.ID)
 		wantReason(t, err, ErrInvalidCredentials, tc.reason)
@@ -629,8 +629,8 @@ func TestPasswordSemaphoreRespectsContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("error %v does not carry the context error", err)
 	}
-	if ProblemFor(err).Status != 503 {
-		t.Fatalf("problem %+v", ProblemFor(err))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("error %v, want unavailable", err)
 	}
 
 	ctx2, cancel2 := context.WithCancel(context.Background())

@@ -19,6 +19,7 @@ import (
 
 	fiberauth "github.com/authguard/authguard/adapters/fiber"
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/gofiber/fiber/v2"
 )
@@ -307,7 +308,7 @@ func TestWireBytes(t *testing.T) {
 	}
 
 	head, _ = rawExchange(t, addr, "POST /auth/logout HTTP/1.1\r\nHost: x\r\nX-Auth-Transport: cookie\r\n"+
-		"Cookie: "+core.RefreshCookieName+"="+refresh+"\r\nContent-Length: 0\r\n\r\n")
+		"Cookie: "+wire.RefreshCookieName+"="+refresh+"\r\nContent-Length: 0\r\n\r\n")
 	if head[0] != "HTTP/1.1 204 No Content" {
 		t.Fatalf("logout: %q", head)
 	}

@@ -16,6 +16,7 @@ import (
 
 	ginauth "github.com/authguard/authguard/adapters/gin"
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
@@ -83,4 +84,4 @@ func corsMiddleware(cfg demo.Config) gin.HandlerFunc {
 	}
 }
 
-func write(c *gin.Context, resp *core.Response) { demo.WriteHTTP(c.Writer, resp) }
+func write(c *gin.Context, resp *wire.Response) { demo.WriteHTTP(c.Writer, resp) }

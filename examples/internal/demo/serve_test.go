@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 )
 
 func TestServeListenerShutsDownCleanly(t *testing.T) {
@@ -109,7 +110,7 @@ func TestNewHTTPServerLimits(t *testing.T) {
 func TestDemoAPIBodies(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		resp   *core.Response
+		resp   *wire.Response
 		status int
 		body   string
 	}{

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
@@ -70,7 +71,7 @@ func ServeListener(ctx context.Context, app *demo.App, f *fiber.App, ln net.List
 
 // Write copies a demo response onto the fiber context: status, headers in
 // order, body.
-func Write(c *fiber.Ctx, r *core.Response) error {
+func Write(c *fiber.Ctx, r *wire.Response) error {
 	c.Status(r.Status)
 	for _, kv := range r.Header {
 		c.Response().Header.Add(kv[0], kv[1])

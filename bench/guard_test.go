@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
-	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/go-chi/jwtauth/v5"
 	"github.com/golang-jwt/jwt/v5"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
@@ -69,9 +69,9 @@ var guardCases = []guardCase{
 func buildAuthguardGuard(f *fixture, tok string) func() error {
 	ctx := context.Background()
 	req := &bearerRequest{auth: []string{"Bearer " + tok}}
-	svc := f.svc
+	g := wire.New(f.svc).Require()
 	return func() error {
-		p, resp := svc.Guard(ctx, req)
+		p, resp := g.Check(ctx, req, nil, nil)
 		if resp != nil {
 			return errors.New(string(resp.Body))
 		}

@@ -134,16 +134,3 @@ func reply(status int, v any) *wire.Response {
 		Body:   body,
 	}
 }
-
-// WriteHTTP writes a response onto a net/http ResponseWriter (chi, and gin's
-// c.Writer): headers added in order, then status, then body.
-func WriteHTTP(w http.ResponseWriter, r *wire.Response) {
-	h := w.Header()
-	for _, kv := range r.Header {
-		h.Add(kv[0], kv[1])
-	}
-	w.WriteHeader(r.Status)
-	if len(r.Body) > 0 {
-		_, _ = w.Write(r.Body)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/wire"
 )
 
@@ -25,11 +26,11 @@ func TestServeListenerShutsDownCleanly(t *testing.T) {
 	inFlight := make(chan struct{})
 	release := make(chan struct{})
 	h := http.NewServeMux()
-	h.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { WriteHTTP(w, Health()) })
+	h.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { httpauth.Write(w, Health()) })
 	h.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
-		WriteHTTP(w, Health())
+		httpauth.Write(w, Health())
 	})
 
 	ctx, cancel := context.WithCancel(context.Background())

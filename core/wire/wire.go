@@ -132,9 +132,6 @@ func New(svc *core.Service) *Server {
 	return s
 }
 
-// Service returns the service s answers for.
-func (s *Server) Service() *core.Service { return s.svc }
-
 // Routes returns the routes of the contract under the configured mount
 // prefix, plus the JWKS document at /.well-known/jwks.json.
 func (s *Server) Routes() []Route {

@@ -46,8 +46,6 @@ func setPrincipal(c *fiber.Ctx, p *core.Principal) {
 // strings fiber builds on them) are reused by later requests.
 type request struct{ c *fiber.Ctx }
 
-var _ wire.Request = request{}
-
 func (q request) Header(name string) string {
 	return string(q.c.Request().Header.Peek(name))
 }

@@ -16,10 +16,7 @@ import (
 func guard(g *wire.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		outer, _ := PrincipalFrom(c)
-		route := func() (string, string, bool) {
-			pattern, method := matchedRoute(c)
-			return pattern, method, pattern != ""
-		}
+		route := func() (string, string, bool) { return matchedRoute(c) }
 		p, resp := g.Check(c.UserContext(), request{c}, outer, route)
 		if resp != nil {
 			return Write(c, resp)
@@ -85,27 +82,26 @@ func AuthorizeRoute(svc *core.Service) fiber.Handler { return guard(wire.New(svc
 // request ("/api/reports/:id"), also from Use and group middleware, which
 // fiber runs before it reaches that route; "" when no route matches.
 func RoutePattern(c *fiber.Ctx) string {
-	pattern, _ := matchedRoute(c)
+	pattern, _, _ := matchedRoute(c)
 	return pattern
 }
 
 // matchedRoute returns the pattern and method of the route that serves the
-// request: the running route when it is a route's own handler, else the
-// first route registered for the method whose pattern matches the path, as
-// fiber's router finds it. Both strings are the app's own, never views of
-// the request's buffers.
-func matchedRoute(c *fiber.Ctx) (pattern, method string) {
+// request (ok=false when none does): the running route when it is a route's own handler, else the
+// first route registered for the method that matches the path, as fiber's
+// router finds it. Both strings are the app's own, never views of the
+// request's buffers.
+func matchedRoute(c *fiber.Ctx) (pattern, method string, ok bool) {
 	ix := routesOf(c.App())
 	if rt := c.Route(); len(rt.Handlers) > 0 && ix.own[&rt.Handlers[0]] {
-		return rt.Path, rt.Method
+		return rt.Path, rt.Method, true
 	}
-	path := c.Path()
 	for _, e := range ix.byMethod[c.Method()] {
-		if e.prefixMatch(path, ix.cfg.CaseSensitive) && fiber.RoutePatternMatch(path, e.path, ix.cfg) {
-			return e.path, e.method
+		if e.matches(c.Path(), ix.cfg) {
+			return e.path, e.method, true
 		}
 	}
-	return "", ""
+	return "", "", false
 }
 
 // routeIndex lists an app's routes, without Use and group middleware.
@@ -118,18 +114,36 @@ type routeIndex struct {
 
 type routeEntry struct {
 	path, method string
-	// prefix is a literal start every matching path has ("" if unknown).
-	prefix string
+	// static: path has no parameter; literal is then the path as fiber
+	// compares it, else a start every matching path has ("" if unknown).
+	static  bool
+	literal string
 }
 
-func (e routeEntry) prefixMatch(path string, caseSensitive bool) bool {
-	if len(path) < len(e.prefix) {
-		return false
+// matches reports whether fiber routes path to e, cheaply for static
+// routes and for paths that cannot match.
+func (e routeEntry) matches(path string, cfg fiber.Config) bool {
+	if !e.static {
+		return hasPrefix(path, e.literal, cfg.CaseSensitive) && fiber.RoutePatternMatch(path, e.path, cfg)
 	}
-	if caseSensitive {
-		return path[:len(e.prefix)] == e.prefix
+	if !cfg.StrictRouting && len(path) > 1 {
+		path = strings.TrimRight(path, "/")
 	}
-	return strings.EqualFold(path[:len(e.prefix)], e.prefix)
+	return len(path) == len(e.literal) && hasPrefix(path, e.literal, cfg.CaseSensitive)
+}
+
+// hasPrefix is strings.HasPrefix, ASCII case-insensitive (as fiber's
+// routing) unless caseSensitive.
+func hasPrefix(s, prefix string, caseSensitive bool) bool {
+	if len(s) < len(prefix) || caseSensitive {
+		return strings.HasPrefix(s, prefix)
+	}
+	for i := 0; i < len(prefix); i++ {
+		if a, b := s[i]|0x20, prefix[i]|0x20; s[i] != prefix[i] && (a != b || a < 'a' || a > 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 // indexes caches one routeIndex per app, rebuilt when the number of
@@ -143,26 +157,28 @@ func routesOf(app *fiber.App) *routeIndex {
 	}
 	ix := &routeIndex{count: n, cfg: app.Config(), own: map[*fiber.Handler]bool{}, byMethod: map[string][]routeEntry{}}
 	for _, rt := range app.GetRoutes(true) {
-		if len(rt.Handlers) == 0 {
-			continue
+		if len(rt.Handlers) > 0 {
+			ix.own[&rt.Handlers[0]] = true
+			ix.byMethod[rt.Method] = append(ix.byMethod[rt.Method], newEntry(rt.Path, rt.Method, ix.cfg.StrictRouting))
 		}
-		ix.own[&rt.Handlers[0]] = true
-		ix.byMethod[rt.Method] = append(ix.byMethod[rt.Method], routeEntry{path: rt.Path, method: rt.Method, prefix: literalPrefix(rt.Path)})
 	}
 	indexes.Store(app, ix)
 	return ix
 }
 
-// literalPrefix is the part of pattern before the segment of its first
-// parameter or wildcard, which every matching path starts with; "" when
-// the pattern escapes characters or has no such segment.
-func literalPrefix(pattern string) string {
-	if strings.ContainsRune(pattern, '\\') {
-		return ""
+// newEntry prepares the match of one route. A pattern with a parameter,
+// wildcard or escape gets as literal the part before the segment of its
+// first one ("" for an escape).
+func newEntry(path, method string, strict bool) routeEntry {
+	e := routeEntry{path: path, method: method}
+	switch i := strings.IndexAny(path, ":*+\\"); {
+	case i < 0:
+		e.static, e.literal = true, path
+		if !strict && len(path) > 1 {
+			e.literal = strings.TrimRight(path, "/")
+		}
+	case path[i] != '\\':
+		e.literal = path[:max(strings.LastIndexByte(path[:i], '/'), 0)]
 	}
-	i := strings.IndexAny(pattern, ":*+")
-	if i < 0 {
-		i = len(pattern)
-	}
-	return pattern[:max(strings.LastIndexByte(pattern[:i], '/'), 0)]
+	return e
 }

@@ -20,23 +20,19 @@ import (
 // refresh cookie's Path agree with the configuration; to serve the endpoints
 // elsewhere, set core.Config.MountPrefix ("/v1/auth").
 func Mount(r fiber.Router, svc *core.Service) {
-	srv := wire.New(svc)
-	for _, rt := range srv.Routes() {
+	for _, rt := range wire.New(svc).Routes() {
 		path := rt.Path
 		if rt.Param != "" {
 			path += ":" + rt.Param
 		}
-		r.Add(rt.Method, path, serve(srv, rt.Endpoint, rt.Param))
+		r.Add(rt.Method, path, endpoint(svc, rt.Endpoint, rt.Param))
 	}
 }
 
 // endpoint serves one endpoint of the contract; param names the path
 // parameter handed to the core ("" for none).
 func endpoint(svc *core.Service, e wire.Endpoint, param string) fiber.Handler {
-	return serve(wire.New(svc), e, param)
-}
-
-func serve(srv *wire.Server, e wire.Endpoint, param string) fiber.Handler {
+	srv := wire.New(svc)
 	return func(c *fiber.Ctx) error {
 		if param == "" && c.Path() != c.Route().Path {
 			// fiber's default routing is case-insensitive and ignores a

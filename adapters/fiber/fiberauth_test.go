@@ -382,3 +382,34 @@ func TestRequireRecentAuth(t *testing.T) {
 		t.Fatalf("anonymous: got %d", code)
 	}
 }
+
+// Under app.Use, the route is looked up with the app's routing rules: by
+// default case-insensitive and blind to a trailing slash, else exact.
+func TestRoutePatternFollowsRoutingConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg    fiber.Config
+		target string
+		want   string
+	}{
+		{fiber.Config{}, "/API/Reports/42/", "/api/reports/:id"},
+		{fiber.Config{}, "/Api/Reports/", "/api/reports"},
+		{fiber.Config{}, "/api/reports/42/x", ""},
+		{fiber.Config{CaseSensitive: true}, "/API/reports/42", ""},
+		{fiber.Config{CaseSensitive: true}, "/api/reports/42", "/api/reports/:id"},
+		{fiber.Config{StrictRouting: true}, "/api/reports/", ""},
+		{fiber.Config{StrictRouting: true}, "/API/REPORTS", "/api/reports"},
+	} {
+		tc.cfg.DisableStartupMessage = true
+		app := fiber.New(tc.cfg)
+		var seen string
+		app.Use(func(c *fiber.Ctx) error { seen = fiberauth.RoutePattern(c); return c.Next() })
+		ok := func(c *fiber.Ctx) error { return c.SendString(fiberauth.RoutePattern(c)) }
+		app.Get("/api/reports", ok)
+		app.Get("/api/reports/:id", ok)
+		code, body := call(t, app, "GET", tc.target, "")
+		if seen != tc.want || (tc.want != "" && (code != 200 || body != tc.want)) || (tc.want == "" && code != 404) {
+			t.Errorf("case-sensitive %v, strict %v, %s: middleware saw %q, route answered %d %q; want %q",
+				tc.cfg.CaseSensitive, tc.cfg.StrictRouting, tc.target, seen, code, body, tc.want)
+		}
+	}
+}

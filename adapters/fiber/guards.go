@@ -123,11 +123,11 @@ type routeEntry struct {
 // matches reports whether fiber routes path to e, cheaply for static
 // routes and for paths that cannot match.
 func (e routeEntry) matches(path string, cfg fiber.Config) bool {
+	if !cfg.StrictRouting && len(path) > 1 {
+		path = strings.TrimRight(path, "/") // as fiber's router (RoutePatternMatch trims the pattern only)
+	}
 	if !e.static {
 		return hasPrefix(path, e.literal, cfg.CaseSensitive) && fiber.RoutePatternMatch(path, e.path, cfg)
-	}
-	if !cfg.StrictRouting && len(path) > 1 {
-		path = strings.TrimRight(path, "/")
 	}
 	return len(path) == len(e.literal) && hasPrefix(path, e.literal, cfg.CaseSensitive)
 }

@@ -6,27 +6,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/token"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/go-chi/jwtauth/v5"
 	"github.com/golang-jwt/jwt/v5"
 	jwxjwt "github.com/lestrrat-go/jwx/v2/jwt"
 )
 
-// bearerRequest is the smallest core.HTTPRequest: one Authorization header
+// bearerRequest is the smallest wire.Request: one Authorization header
 // and nothing else, so BenchmarkGuard measures the guard without a router.
 type bearerRequest struct{ auth []string }
 
 func (r *bearerRequest) Header(name string) string {
-	if name == core.HeaderAuthorization && len(r.auth) > 0 {
+	if name == wire.HeaderAuthorization && len(r.auth) > 0 {
 		return r.auth[0]
 	}
 	return ""
 }
 
 func (r *bearerRequest) HeaderValues(name string) []string {
-	if name == core.HeaderAuthorization {
+	if name == wire.HeaderAuthorization {
 		return r.auth
 	}
 	return nil
@@ -69,9 +69,9 @@ var guardCases = []guardCase{
 func buildAuthguardGuard(f *fixture, tok string) func() error {
 	ctx := context.Background()
 	req := &bearerRequest{auth: []string{"Bearer " + tok}}
-	svc := f.svc
+	g := wire.New(f.svc).Require()
 	return func() error {
-		p, resp := svc.Guard(ctx, req)
+		p, resp := g.Check(ctx, req, nil, nil)
 		if resp != nil {
 			return errors.New(string(resp.Body))
 		}

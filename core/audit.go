@@ -86,4 +86,21 @@ func levelFor(err error) slog.Level {
 	}
 }
 
-func slogString(k, v string) slog.Attr { return slog.String(k, cleanLogField(v, 256)) }
+// Audit emits one structured event caused by err, for the HTTP layer: the
+// level follows the error's kind (outages are errors, refused permissions
+// warnings, the rest informational) and the reason is ReasonOf(err). String
+// attributes in extra are cleaned like every client-supplied field. Never
+// pass token material, passwords, cookies or keys.
+func (s *Service) Audit(ctx context.Context, event string, err error, c ClientInfo, subject, sid string, extra ...slog.Attr) {
+	level := levelFor(err)
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	extra = append([]slog.Attr(nil), extra...)
+	for i, a := range extra {
+		if a.Value.Kind() == slog.KindString {
+			extra[i] = slog.String(a.Key, cleanLogField(a.Value.String(), 256))
+		}
+	}
+	s.audit(ctx, level, event, c, subject, sid, ReasonOf(err), extra...)
+}

@@ -74,9 +74,6 @@ type CookieConfig struct {
 	AccessCookie string
 }
 
-// RefreshCookieName is the cookie that carries the refresh token in cookie transport.
-const RefreshCookieName = "__Secure-authguard-refresh"
-
 // Config configures a Service. Zero values take the documented defaults.
 type Config struct {
 	// Issuer is the iss claim and, by default, the origin allowed for cookie

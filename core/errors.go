@@ -2,7 +2,6 @@ package core
 
 import (
 	"errors"
-	"strconv"
 	"time"
 )
 
@@ -47,7 +46,8 @@ type Error struct {
 	Err        error
 }
 
-// Error implements error. The text is for logs; clients see Problem only.
+// Error implements error. The text is for logs; clients see only the
+// contract's fixed error codes and descriptions.
 func (e *Error) Error() string {
 	s := e.Kind.Error()
 	if e.Reason != "" {
@@ -78,69 +78,4 @@ func ReasonOf(err error) string {
 		return e.Reason
 	}
 	return ""
-}
-
-// Problem is the transport-neutral HTTP answer for an error: adapters write
-// it as it is.
-type Problem struct {
-	Status      int
-	Code        string
-	Description string
-	// Challenge is the error attribute of WWW-Authenticate ("" = none,
-	// "-" = a bare challenge without error attribute).
-	Challenge  string
-	RetryAfter time.Duration
-}
-
-// Wire error codes of the contract.
-const (
-	CodeInvalidRequest         = "invalid_request"
-	CodeInvalidGrant           = "invalid_grant"
-	CodeInvalidToken           = "invalid_token"
-	CodeInsufficientScope      = "insufficient_scope"
-	CodeNotFound               = "not_found"
-	CodeTooManyRequests        = "too_many_requests"
-	CodeServerError            = "server_error"
-	CodeTemporarilyUnavailable = "temporarily_unavailable"
-)
-
-// ProblemFor maps any error to the Problem the client sees. Descriptions are
-// fixed strings: no parser detail, key id or token material ever reaches them.
-func ProblemFor(err error) Problem {
-	switch {
-	case errors.Is(err, ErrBodyTooLarge):
-		return Problem{Status: 413, Code: CodeInvalidRequest, Description: "request body too large"}
-	case errors.Is(err, ErrInvalidRequest):
-		return Problem{Status: 400, Code: CodeInvalidRequest, Description: "malformed request"}
-	case errors.Is(err, ErrInvalidGrant), errors.Is(err, ErrInvalidCredentials):
-		return Problem{Status: 400, Code: CodeInvalidGrant, Description: "invalid credentials or refresh token"}
-	case errors.Is(err, ErrNoCredential):
-		return Problem{Status: 401, Code: CodeInvalidToken, Description: "authentication required", Challenge: "-"}
-	case errors.Is(err, ErrInvalidToken):
-		return Problem{Status: 401, Code: CodeInvalidToken, Description: "invalid or expired access token", Challenge: CodeInvalidToken}
-	case errors.Is(err, ErrInsufficientScope):
-		return Problem{Status: 403, Code: CodeInsufficientScope, Description: "insufficient permissions", Challenge: CodeInsufficientScope}
-	case errors.Is(err, ErrNotFound):
-		return Problem{Status: 404, Code: CodeNotFound, Description: "not found"}
-	case errors.Is(err, ErrTooManyRequests):
-		var e *Error
-		var ra time.Duration
-		if errors.As(err, &e) {
-			ra = e.RetryAfter
-		}
-		return Problem{Status: 429, Code: CodeTooManyRequests, Description: "too many attempts, retry later", RetryAfter: ra}
-	case errors.Is(err, ErrUnavailable):
-		return Problem{Status: 503, Code: CodeTemporarilyUnavailable, Description: "service temporarily unavailable, retry later"}
-	default:
-		return Problem{Status: 500, Code: CodeServerError, Description: "internal server error"}
-	}
-}
-
-// retryAfterSeconds renders a Retry-After value: whole seconds, rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	s := int64((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
-	}
-	return strconv.FormatInt(s, 10)
 }

@@ -45,9 +45,3 @@ func ExampleNew() {
 	// rotated: true
 	// after logout: true
 }
-
-func ExampleProblemFor() {
-	p := core.ProblemFor(core.ErrInvalidGrant)
-	fmt.Println(p.Status, p.Code)
-	// Output: 400 invalid_grant
-}

@@ -30,7 +30,6 @@ type Service struct {
 	now      func() time.Time
 	live     *liveness
 	repairs  repairs
-	origins  map[string]bool
 
 	stopOnce sync.Once
 	stop     chan struct{}
@@ -55,15 +54,11 @@ func New(cfg Config) (*Service, error) {
 		log:      c.Logger,
 		now:      c.Now,
 		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
-		origins:  make(map[string]bool, len(c.Cookie.AllowedOrigins)),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	if s.authz == nil {
 		s.authz = StaticAuthorizer(nil)
-	}
-	for _, o := range c.Cookie.AllowedOrigins {
-		s.origins[o] = true
 	}
 	if sp, ok := c.Store.(interface{ SingleProcessOnly() bool }); ok && sp.SingleProcessOnly() {
 		s.log.Warn("authguard: the session store is single-process only: run exactly one instance, and expect every user to log in again after a restart")

@@ -123,6 +123,10 @@ func TestAdapterVocabulary(t *testing.T) {
 			}
 		}
 		for _, n := range slices.Sorted(maps.Keys(got)) {
+			if n == "Write" {
+				// Each router's response writer; chi's is httpauth.Write.
+				continue
+			}
 			if _, ok := ref[n]; !ok {
 				t.Errorf("%s exports %s, which chiauth does not", pkg, n)
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // Require is the guard of routes that need a valid access token
@@ -126,7 +127,7 @@ func RevokeOtherSessions(svc *core.Service) http.Handler { return httpauth.Revok
 // JWKS serves GET /.well-known/jwks.json (404 with only a symmetric key).
 func JWKS(svc *core.Service) http.Handler { return httpauth.JWKS(svc) }
 
-// Mount registers every route of svc.Routes() on r, in chi's syntax, under
+// Mount registers every route of the contract (wire.Server.Routes) on r, in chi's syntax, under
 // the service's configured mount prefix (default /auth), plus
 // GET /.well-known/jwks.json:
 //
@@ -137,7 +138,7 @@ func JWKS(svc *core.Service) http.Handler { return httpauth.JWKS(svc) }
 // Call it on the root router (not under a Route or Mount prefix), so the
 // paths and the refresh cookie's Path agree with the configuration.
 func Mount(r chi.Router, svc *core.Service) {
-	for _, rt := range svc.Routes() {
+	for _, rt := range wire.New(svc).Routes() {
 		path := rt.Path
 		var param func(*http.Request) string
 		if rt.Param != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -182,5 +183,49 @@ func TestRevokeSessionUsesURLParam(t *testing.T) {
 	}
 	if _, err := f.Service.Authenticate(ctx, a.AccessToken); err == nil {
 		t.Fatal("the revoked session still authenticates")
+	}
+}
+
+// AuthorizeRoute gives the same answers under Use, as group middleware and
+// per route: allowed, 403 when the policy denies, 401 without a token, and
+// 403 without asking the Authorizer when no route matched.
+func TestAuthorizeRouteSameEverywhere(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
+		c.Authorizer = core.StaticAuthorizer{"user": {"/api/reports/{id}:DELETE"}}
+	}})
+	svc := f.Service
+	tok := login(t, f, authtest.UserEmail)
+	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("served " + chiauth.RoutePattern(r))) }
+	for _, mode := range []string{"route", "group", "use"} {
+		r := chi.NewRouter()
+		switch mode {
+		case "route":
+			r.With(chiauth.AuthorizeRoute(svc)).Get("/api/reports/{id}", ok)
+			r.With(chiauth.AuthorizeRoute(svc)).Delete("/api/reports/{id}", ok)
+		case "group":
+			r.Route("/api", func(r chi.Router) {
+				r.Use(chiauth.AuthorizeRoute(svc))
+				r.Get("/reports/{id}", ok)
+				r.Delete("/reports/{id}", ok)
+			})
+		case "use":
+			r.Use(chiauth.AuthorizeRoute(svc))
+			r.Get("/api/reports/{id}", ok)
+			r.Delete("/api/reports/{id}", ok)
+		}
+		if w := do(r, "DELETE", "/api/reports/42", tok); w.Code != 200 || w.Body.String() != "served /api/reports/{id}" {
+			t.Errorf("%s: allowed: got %d %s", mode, w.Code, w.Body)
+		}
+		if w := do(r, "GET", "/api/reports/42", tok); w.Code != 403 || !strings.Contains(w.Body.String(), "insufficient_scope") {
+			t.Errorf("%s: denied: got %d %s", mode, w.Code, w.Body)
+		}
+		if w := do(r, "GET", "/api/reports/42", ""); w.Code != 401 {
+			t.Errorf("%s: anonymous: got %d", mode, w.Code)
+		}
+		if mode != "route" { // a route's own middleware never runs for an unmatched request
+			if w := do(r, "GET", "/api/unknown", tok); w.Code != 403 || !strings.Contains(w.Body.String(), "insufficient_scope") {
+				t.Errorf("%s: unmatched route: got %d %s", mode, w.Code, w.Body)
+			}
+		}
 	}
 }

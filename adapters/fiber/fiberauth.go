@@ -4,11 +4,11 @@
 // RevokeSession, RevokeOtherSessions, JWKS) and Mount, which registers all of
 // them at once.
 //
-// The adapter calls the core directly on fasthttp's request, without a
-// net/http bridge. fasthttp reuses its buffers once a handler returns, so
-// every string the adapter hands to the core is a copy; the core's answer is
-// written as raw header lines, so a fiber server answers with the same bytes
-// as the chi and gin adapters.
+// The adapter serves the contract (package wire) directly on fasthttp's
+// request, without a net/http bridge. fasthttp reuses its buffers once a
+// handler returns, so every string the adapter hands to package wire is a
+// copy; the answer is written as raw header lines, so a fiber server answers
+// with the same bytes as the chi and gin adapters.
 package fiberauth
 
 import (
@@ -18,6 +18,7 @@ import (
 	"net/http"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -40,12 +41,10 @@ func setPrincipal(c *fiber.Ctx, p *core.Principal) {
 	c.SetUserContext(core.ContextWithPrincipal(c.UserContext(), p))
 }
 
-// request is the core's read-only view of a fasthttp request. Every string
+// request is the contract's read-only view of a fasthttp request. Every string
 // and byte slice it returns is a copy: fasthttp's buffers (and the unsafe
 // strings fiber builds on them) are reused by later requests.
 type request struct{ c *fiber.Ctx }
-
-var _ core.HTTPRequest = request{}
 
 func (q request) Header(name string) string {
 	return string(q.c.Request().Header.Peek(name))
@@ -126,11 +125,11 @@ func tooLarge(limit int64) error {
 	return fmt.Errorf("fiberauth: request body over %d bytes: %w", limit, core.ErrBodyTooLarge)
 }
 
-// write copies a core response onto the wire: the status, every header
+// Write copies a contract response onto the wire: the status, every header
 // added in order as a raw line (Set-Cookie values pass through fasthttp's
 // Add untouched, never through its cookie API, which would re-render
 // them), then the body. fasthttp copies the header values it is given.
-func write(c *fiber.Ctx, resp *core.Response) error {
+func Write(c *fiber.Ctx, resp *wire.Response) error {
 	c.Status(resp.Status)
 	h := &c.Response().Header
 	for _, kv := range resp.Header {

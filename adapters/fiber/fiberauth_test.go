@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	fiberauth "github.com/authguard/authguard/adapters/fiber"
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -118,13 +118,20 @@ func TestRequireRole(t *testing.T) {
 type recorder struct {
 	mu    sync.Mutex
 	calls []string
+	deny  bool
 }
 
 func (a *recorder) Authorize(_ context.Context, _ *core.Principal, object, action string) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, object+" "+action)
-	return true, nil
+	return !a.deny, nil
+}
+
+func (a *recorder) setDeny(deny bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.deny = deny
 }
 
 func (a *recorder) take() []string {
@@ -135,42 +142,59 @@ func (a *recorder) take() []string {
 	return c
 }
 
-// AuthorizeRoute asks about the route pattern, never the raw path; used as
-// Use or group middleware, where fiber does not know the final route yet, it
-// refuses every request instead of authorizing the wrong object.
+// AuthorizeRoute asks about the route pattern, never the raw path, and
+// gives the same answers on a route, as group middleware and under app.Use
+// (where fiber has not reached the final route yet): allowed, 403 when the
+// Authorizer denies, 403 without asking it when no route matches.
 func TestAuthorizeRoute(t *testing.T) {
-	az := &recorder{}
-	logs := &authtest.LogBuffer{}
-	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
-		c.Authorizer = az
-		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
-	}})
-	svc := f.Service
-	app := newApp()
-	api := app.Group("/api")
-	api.Delete("/reports/:id", fiberauth.AuthorizeRoute(svc), func(c *fiber.Ctx) error { return c.SendString("deleted") })
-	misuse := app.Group("/misuse", fiberauth.AuthorizeRoute(svc))
-	misuse.Get("/x", func(c *fiber.Ctx) error { return c.SendString("served") })
-	app.Use("/used", fiberauth.AuthorizeRoute(svc))
-	app.Get("/used/x", func(c *fiber.Ctx) error { return c.SendString("served") })
-	tok := login(t, svc, authtest.UserEmail)
-
-	if code, body := call(t, app, "DELETE", "/api/reports/42", tok); code != 200 || body != "deleted" {
-		t.Errorf("on the route: got %d %s", code, body)
-	}
-	if got := az.take(); len(got) != 1 || got[0] != "/api/reports/:id DELETE" {
-		t.Errorf("authorizer asked %q, want [/api/reports/:id DELETE]", got)
-	}
-	for _, target := range []string{"/misuse/x", "/misuse/x", "/used/x"} {
-		if code, body := call(t, app, "GET", target, tok); code != 500 || !strings.Contains(body, "server_error") {
-			t.Errorf("%s, as Use or group middleware: got %d %s", target, code, body)
-		}
-	}
-	if got := az.take(); len(got) != 0 {
-		t.Errorf("authorizer asked %q for a group middleware", got)
-	}
-	if n := strings.Count(logs.String(), "AuthorizeRoute is registered with Use"); n != 2 {
-		t.Errorf("misuse logged %d times, want once per handler", n)
+	for _, mode := range []string{"route", "group", "use"} {
+		t.Run(mode, func(t *testing.T) {
+			az := &recorder{}
+			f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Authorizer = az }})
+			svc := f.Service
+			app := newApp()
+			handler := func(c *fiber.Ctx) error { return c.SendString("served " + fiberauth.RoutePattern(c)) }
+			switch mode {
+			case "route":
+				api := app.Group("/api")
+				api.Get("/reports/:id", fiberauth.AuthorizeRoute(svc), handler)
+				api.Delete("/reports/:id", fiberauth.AuthorizeRoute(svc), handler)
+			case "group":
+				api := app.Group("/api", fiberauth.AuthorizeRoute(svc))
+				api.Get("/reports/:id", handler)
+				api.Delete("/reports/:id", handler)
+			case "use":
+				app.Use(fiberauth.AuthorizeRoute(svc))
+				app.Get("/api/reports/:id", handler)
+				app.Delete("/api/reports/:id", handler)
+			}
+			tok := login(t, svc, authtest.UserEmail)
+			if code, body := call(t, app, "DELETE", "/api/reports/42", tok); code != 200 || body != "served /api/reports/:id" {
+				t.Errorf("allowed: got %d %s", code, body)
+			}
+			if got := az.take(); len(got) != 1 || got[0] != "/api/reports/:id DELETE" {
+				t.Errorf("authorizer asked %q, want [/api/reports/:id DELETE]", got)
+			}
+			az.setDeny(true)
+			if code, body := call(t, app, "GET", "/api/reports/42", tok); code != 403 || !strings.Contains(body, "insufficient_scope") {
+				t.Errorf("denied: got %d %s", code, body)
+			}
+			if got := az.take(); len(got) != 1 || got[0] != "/api/reports/:id GET" {
+				t.Errorf("authorizer asked %q, want [/api/reports/:id GET]", got)
+			}
+			if code, _ := call(t, app, "GET", "/api/reports/42", ""); code != 401 {
+				t.Errorf("anonymous: got %d, want 401", code)
+			}
+			if mode != "route" { // a route guard never runs for an unmatched request
+				code, body := call(t, app, "GET", "/api/unknown", tok)
+				if code != 403 || !strings.Contains(body, "insufficient_scope") {
+					t.Errorf("unmatched route: got %d %s", code, body)
+				}
+				if got := az.take(); len(got) != 0 {
+					t.Errorf("authorizer asked %q for an unmatched route", got)
+				}
+			}
+		})
 	}
 }
 
@@ -203,8 +227,8 @@ func TestMountPrefix(t *testing.T) {
 	}
 }
 
-// RoutePattern is the matched route's pattern in a route's handlers and ""
-// in Use and group middleware.
+// RoutePattern is the matched route's pattern in a route's handlers and in
+// Use and group middleware alike; "" when no route matches.
 func TestRoutePattern(t *testing.T) {
 	app := newApp()
 	var got []string
@@ -213,8 +237,12 @@ func TestRoutePattern(t *testing.T) {
 	g := app.Group("/api", note)
 	g.Get("/reports/:id", note, func(c *fiber.Ctx) error { return c.SendString(fiberauth.RoutePattern(c)) })
 	code, body := call(t, app, "GET", "/api/reports/42", "")
-	if code != 200 || body != "/api/reports/:id" || fmt.Sprint(got) != "[  /api/reports/:id]" {
+	if code != 200 || body != "/api/reports/:id" || fmt.Sprint(got) != "[/api/reports/:id /api/reports/:id /api/reports/:id]" {
 		t.Fatalf("got %d %q, middleware saw %q", code, body, got)
+	}
+	got = nil
+	if code, _ := call(t, app, "GET", "/api/nothing/here", ""); code != 404 || fmt.Sprint(got) != "[ ]" {
+		t.Fatalf("unmatched: got %d, middleware saw %q", code, got)
 	}
 }
 
@@ -307,7 +335,7 @@ func TestWireBytes(t *testing.T) {
 	}
 
 	head, _ = rawExchange(t, addr, "POST /auth/logout HTTP/1.1\r\nHost: x\r\nX-Auth-Transport: cookie\r\n"+
-		"Cookie: "+core.RefreshCookieName+"="+refresh+"\r\nContent-Length: 0\r\n\r\n")
+		"Cookie: "+wire.RefreshCookieName+"="+refresh+"\r\nContent-Length: 0\r\n\r\n")
 	if head[0] != "HTTP/1.1 204 No Content" {
 		t.Fatalf("logout: %q", head)
 	}
@@ -326,7 +354,7 @@ func TestWireBytes(t *testing.T) {
 		headerLines(head, "WWW-Authenticate")[0][18:] != wa[18:] {
 		t.Errorf("guard: %q", head)
 	}
-	if want := string(f.Service.ErrorResponse(core.ErrInvalidToken).Body); body != want {
+	if want := string(wire.New(f.Service).ErrorResponse(core.ErrInvalidToken).Body); body != want {
 		t.Errorf("guard body %q, want %q", body, want)
 	}
 }
@@ -352,5 +380,36 @@ func TestRequireRecentAuth(t *testing.T) {
 	}
 	if code, _ := call(t, app, "POST", "/account/password", ""); code != 401 {
 		t.Fatalf("anonymous: got %d", code)
+	}
+}
+
+// Under app.Use, the route is looked up with the app's routing rules: by
+// default case-insensitive and blind to a trailing slash, else exact.
+func TestRoutePatternFollowsRoutingConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg    fiber.Config
+		target string
+		want   string
+	}{
+		{fiber.Config{}, "/API/Reports/42/", "/api/reports/:id"},
+		{fiber.Config{}, "/Api/Reports/", "/api/reports"},
+		{fiber.Config{}, "/api/reports/42/x", ""},
+		{fiber.Config{CaseSensitive: true}, "/API/reports/42", ""},
+		{fiber.Config{CaseSensitive: true}, "/api/reports/42", "/api/reports/:id"},
+		{fiber.Config{StrictRouting: true}, "/api/reports/", ""},
+		{fiber.Config{StrictRouting: true}, "/API/REPORTS", "/api/reports"},
+	} {
+		tc.cfg.DisableStartupMessage = true
+		app := fiber.New(tc.cfg)
+		var seen string
+		app.Use(func(c *fiber.Ctx) error { seen = fiberauth.RoutePattern(c); return c.Next() })
+		ok := func(c *fiber.Ctx) error { return c.SendString(fiberauth.RoutePattern(c)) }
+		app.Get("/api/reports", ok)
+		app.Get("/api/reports/:id", ok)
+		code, body := call(t, app, "GET", tc.target, "")
+		if seen != tc.want || (tc.want != "" && (code != 200 || body != tc.want)) || (tc.want == "" && code != 404) {
+			t.Errorf("case-sensitive %v, strict %v, %s: middleware saw %q, route answered %d %q; want %q",
+				tc.cfg.CaseSensitive, tc.cfg.StrictRouting, tc.target, seen, code, body, tc.want)
+		}
 	}
 }

@@ -1,14 +1,32 @@
 package fiberauth
 
 import (
-	"log/slog"
-	"reflect"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/gofiber/fiber/v2"
 )
+
+// guard runs g on every request: the principal of an outer guard is
+// reused, a freshly authenticated one is stored (see PrincipalFrom), and a
+// refusal is answered without calling the next handler.
+func guard(g *wire.Guard) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		outer, _ := PrincipalFrom(c)
+		route := func() (string, string, bool) { return matchedRoute(c) }
+		p, resp := g.Check(c.UserContext(), request{c}, outer, route)
+		if resp != nil {
+			return Write(c, resp)
+		}
+		if p != nil && p != outer {
+			setPrincipal(c, p)
+		}
+		return c.Next()
+	}
+}
 
 // Require authenticates the request with its access token (Authorization:
 // Bearer, or the access cookie when the service enables one). Without a
@@ -17,52 +35,20 @@ import (
 // available to later handlers through PrincipalFrom and, from
 // c.UserContext(), through core.PrincipalFromContext. A principal already
 // stored by an outer guard is reused.
-func Require(svc *core.Service) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if _, resp := principal(c, svc, request{c}); resp != nil {
-			return write(c, resp)
-		}
-		return c.Next()
-	}
-}
+func Require(svc *core.Service) fiber.Handler { return guard(wire.New(svc).Require()) }
 
 // Optional lets anonymous requests through without a principal and
 // authenticates the others: a credential that is present but invalid is
 // refused exactly as by Require. A principal already stored by an outer
 // guard is reused.
-func Optional(svc *core.Service) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if _, ok := PrincipalFrom(c); ok {
-			return c.Next()
-		}
-		p, resp := svc.GuardOptional(c.UserContext(), request{c})
-		if resp != nil {
-			return write(c, resp)
-		}
-		if p != nil {
-			setPrincipal(c, p)
-		}
-		return c.Next()
-	}
-}
+func Optional(svc *core.Service) fiber.Handler { return guard(wire.New(svc).Optional()) }
 
 // RequireRole lets the request through when the principal has at least one
 // of roles, and answers 403 insufficient_scope otherwise. It reuses the
 // principal of an outer guard and authenticates the request itself (as
 // Require) when there is none.
 func RequireRole(svc *core.Service, roles ...string) fiber.Handler {
-	roles = append([]string(nil), roles...)
-	return func(c *fiber.Ctx) error {
-		req := request{c}
-		p, resp := principal(c, svc, req)
-		if resp == nil {
-			resp = svc.GuardRole(c.UserContext(), req, p, roles...)
-		}
-		if resp != nil {
-			return write(c, resp)
-		}
-		return c.Next()
-	}
+	return guard(wire.New(svc).RequireRole(roles...))
 }
 
 // RequireRecentAuth is the step-up guard of sensitive operations (changing
@@ -72,17 +58,7 @@ func RequireRole(svc *core.Service, roles ...string) fiber.Handler {
 // login, not a refresh. The principal is reused or authenticated as by
 // RequireRole.
 func RequireRecentAuth(svc *core.Service, maxAge time.Duration) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		req := request{c}
-		p, resp := principal(c, svc, req)
-		if resp == nil {
-			resp = svc.GuardRecentAuth(c.UserContext(), req, p, maxAge)
-		}
-		if resp != nil {
-			return write(c, resp)
-		}
-		return c.Next()
-	}
+	return guard(wire.New(svc).RequireRecentAuth(maxAge))
 }
 
 // RequirePermission asks the service's Authorizer whether the principal may
@@ -90,97 +66,119 @@ func RequireRecentAuth(svc *core.Service, maxAge time.Duration) fiber.Handler {
 // Authorizer fails. The principal is reused or authenticated as by
 // RequireRole.
 func RequirePermission(svc *core.Service, object, action string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return permit(c, svc, object, action)
-	}
+	return guard(wire.New(svc).RequirePermission(object, action))
 }
 
 // AuthorizeRoute is RequirePermission with the matched route pattern as the
 // object (RoutePattern: "/api/reports/:id", never the raw path
 // "/api/reports/42") and the request method as the action, the shape of a
-// casbin RESTful (keyMatch) policy.
-//
-// Put it on the route itself, as in app.Delete("/api/reports/:id",
-// fiberauth.AuthorizeRoute(svc), handler), also within a group. Not with
-// app.Use or as a group's middleware: fiber runs those before it knows the
-// final route, and there c.Route() is the middleware's own prefix. Used that
-// way it refuses every request with 500 server_error (and logs the mistake
-// once) rather than authorize the wrong object.
-func AuthorizeRoute(svc *core.Service) fiber.Handler {
-	var once sync.Once
-	return func(c *fiber.Ctx) error {
-		rt := c.Route()
-		if isUse(rt) {
-			once.Do(func() {
-				svc.Config().Logger.Error("fiberauth: AuthorizeRoute is registered with Use or as group middleware, "+
-					"where the matched route is unknown (or this fiber release is not supported); "+
-					"put it on the routes themselves. Every request is refused.",
-					slog.String("prefix", rt.Path))
-			})
-			return write(c, svc.ErrorResponse(errUseMiddleware))
-		}
-		// rt.Method, unlike c.Method(), is not a view of a pooled buffer.
-		return permit(c, svc, rt.Path, rt.Method)
-	}
-}
+// casbin RESTful (keyMatch) policy. It works on a route, as a group's
+// middleware and with app.Use alike: there, where fiber has not reached the
+// final route yet, the route the request will match is looked up. A request
+// that matches no route is refused with 403 (fail closed).
+func AuthorizeRoute(svc *core.Service) fiber.Handler { return guard(wire.New(svc).AuthorizeRoute()) }
 
-// RoutePattern returns the full pattern of the route whose handler is
-// running ("/api/reports/:id"), or "" in a handler registered with Use or as
-// group middleware, which fiber runs before it has matched the final route.
+// RoutePattern returns the full pattern of the route that serves the
+// request ("/api/reports/:id"), also from Use and group middleware, which
+// fiber runs before it reaches that route; "" when no route matches.
 func RoutePattern(c *fiber.Ctx) string {
-	rt := c.Route()
-	if isUse(rt) {
-		return ""
-	}
-	return rt.Path
+	pattern, _, _ := matchedRoute(c)
+	return pattern
 }
 
-// useField is the index of fiber.Route's unexported "use" flag, which
-// marks routes registered with Use or as group middleware (their Method is
-// the request's method, so only this flag tells them apart); -1 if this
-// fiber release has no such field.
-var useField = func() int {
-	f, ok := reflect.TypeFor[fiber.Route]().FieldByName("use")
-	if !ok || f.Type.Kind() != reflect.Bool || len(f.Index) != 1 {
-		return -1
+// matchedRoute returns the pattern and method of the route that serves the
+// request (ok=false when none does): the running route when it is a route's own handler, else the
+// first route registered for the method that matches the path, as fiber's
+// router finds it. Both strings are the app's own, never views of the
+// request's buffers.
+func matchedRoute(c *fiber.Ctx) (pattern, method string, ok bool) {
+	ix := routesOf(c.App())
+	if rt := c.Route(); len(rt.Handlers) > 0 && ix.own[&rt.Handlers[0]] {
+		return rt.Path, rt.Method, true
 	}
-	return f.Index[0]
-}()
-
-// isUse reports whether rt was registered with Use (or as group
-// middleware). When it cannot tell, it says yes: AuthorizeRoute then fails
-// closed.
-func isUse(rt *fiber.Route) bool {
-	if useField < 0 {
-		return true
+	for _, e := range ix.byMethod[c.Method()] {
+		if e.matches(c.Path(), ix.cfg) {
+			return e.path, e.method, true
+		}
 	}
-	return reflect.ValueOf(rt).Elem().Field(useField).Bool()
+	return "", "", false
 }
 
-var errUseMiddleware = &core.Error{Kind: core.ErrInternal, Reason: "authorize_route_as_use_middleware"}
-
-func permit(c *fiber.Ctx, svc *core.Service, object, action string) error {
-	req := request{c}
-	p, resp := principal(c, svc, req)
-	if resp == nil {
-		resp = svc.GuardPermission(c.UserContext(), req, p, object, action)
-	}
-	if resp != nil {
-		return write(c, resp)
-	}
-	return c.Next()
+// routeIndex lists an app's routes, without Use and group middleware.
+type routeIndex struct {
+	count    uint32
+	cfg      fiber.Config
+	own      map[*fiber.Handler]bool // first handler of each route
+	byMethod map[string][]routeEntry // in registration order
 }
 
-// principal returns the principal of an outer guard or authenticates the
-// request; on failure it returns the core's answer.
-func principal(c *fiber.Ctx, svc *core.Service, req request) (*core.Principal, *core.Response) {
-	if p, ok := PrincipalFrom(c); ok {
-		return p, nil
+type routeEntry struct {
+	path, method string
+	// static: path has no parameter; literal is then the path as fiber
+	// compares it, else a start every matching path has ("" if unknown).
+	static  bool
+	literal string
+}
+
+// matches reports whether fiber routes path to e, cheaply for static
+// routes and for paths that cannot match.
+func (e routeEntry) matches(path string, cfg fiber.Config) bool {
+	if !cfg.StrictRouting && len(path) > 1 {
+		path = strings.TrimRight(path, "/") // as fiber's router (RoutePatternMatch trims the pattern only)
 	}
-	p, resp := svc.Guard(c.UserContext(), req)
-	if resp != nil {
-		return nil, resp
+	if !e.static {
+		return hasPrefix(path, e.literal, cfg.CaseSensitive) && fiber.RoutePatternMatch(path, e.path, cfg)
 	}
-	setPrincipal(c, p)
-	return p, nil
+	return len(path) == len(e.literal) && hasPrefix(path, e.literal, cfg.CaseSensitive)
+}
+
+// hasPrefix is strings.HasPrefix, ASCII case-insensitive (as fiber's
+// routing) unless caseSensitive.
+func hasPrefix(s, prefix string, caseSensitive bool) bool {
+	if len(s) < len(prefix) || caseSensitive {
+		return strings.HasPrefix(s, prefix)
+	}
+	for i := 0; i < len(prefix); i++ {
+		if a, b := s[i]|0x20, prefix[i]|0x20; s[i] != prefix[i] && (a != b || a < 'a' || a > 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// indexes caches one routeIndex per app, rebuilt when the number of
+// registered handlers changes.
+var indexes sync.Map // *fiber.App -> *routeIndex
+
+func routesOf(app *fiber.App) *routeIndex {
+	n := app.HandlersCount()
+	if v, ok := indexes.Load(app); ok && v.(*routeIndex).count == n {
+		return v.(*routeIndex)
+	}
+	ix := &routeIndex{count: n, cfg: app.Config(), own: map[*fiber.Handler]bool{}, byMethod: map[string][]routeEntry{}}
+	for _, rt := range app.GetRoutes(true) {
+		if len(rt.Handlers) > 0 {
+			ix.own[&rt.Handlers[0]] = true
+			ix.byMethod[rt.Method] = append(ix.byMethod[rt.Method], newEntry(rt.Path, rt.Method, ix.cfg.StrictRouting))
+		}
+	}
+	indexes.Store(app, ix)
+	return ix
+}
+
+// newEntry prepares the match of one route. A pattern with a parameter,
+// wildcard or escape gets as literal the part before the segment of its
+// first one ("" for an escape).
+func newEntry(path, method string, strict bool) routeEntry {
+	e := routeEntry{path: path, method: method}
+	switch i := strings.IndexAny(path, ":*+\\"); {
+	case i < 0:
+		e.static, e.literal = true, path
+		if !strict && len(path) > 1 {
+			e.literal = strings.TrimRight(path, "/")
+		}
+	case path[i] != '\\':
+		e.literal = path[:max(strings.LastIndexByte(path[:i], '/'), 0)]
+	}
+	return e
 }

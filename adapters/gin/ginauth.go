@@ -5,13 +5,14 @@
 // them at once.
 //
 // Every HTTP decision (status, error code, WWW-Authenticate, JSON body,
-// cookies) is taken by the core; this package only reads the request and
+// cookies) is taken by package wire; this package only reads the request and
 // copies the core's answer onto the wire, so a gin server answers with the
 // same bytes as the chi and fiber adapters.
 package ginauth
 
 import (
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/gin-gonic/gin"
 )
 
@@ -42,10 +43,10 @@ func setPrincipal(c *gin.Context, p *core.Principal) {
 	c.Request = c.Request.WithContext(core.ContextWithPrincipal(c.Request.Context(), p))
 }
 
-// write copies a core response onto the wire: every header added in order
-// (Set-Cookie may repeat), then the status, then the body. Nothing is added:
-// gin's renderers (which append "; charset=utf-8") are not used.
-func write(c *gin.Context, resp *core.Response) {
+// Write copies a contract response onto the wire: every header added in
+// order (Set-Cookie may repeat), then the status, then the body. Nothing is
+// added: gin's renderers (which append "; charset=utf-8") are not used.
+func Write(c *gin.Context, resp *wire.Response) {
 	h := c.Writer.Header()
 	for _, kv := range resp.Header {
 		h.Add(kv[0], kv[1])
@@ -56,10 +57,4 @@ func write(c *gin.Context, resp *core.Response) {
 		return
 	}
 	_, _ = c.Writer.Write(resp.Body)
-}
-
-// abort writes resp and stops the handler chain.
-func abort(c *gin.Context, resp *core.Response) {
-	c.Abort()
-	write(c, resp)
 }

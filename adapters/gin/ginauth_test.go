@@ -271,3 +271,53 @@ func TestRequireRecentAuth(t *testing.T) {
 		t.Fatalf("anonymous: got %d", w.Code)
 	}
 }
+
+// AuthorizeRoute gives the same answers under Use, as group middleware and
+// per route: allowed, 403 when the Authorizer denies, 401 without a token,
+// and 403 without asking the Authorizer when no route matched.
+func TestAuthorizeRouteSameEverywhere(t *testing.T) {
+	for _, mode := range []string{"route", "group", "use"} {
+		az := &recorder{allow: true}
+		f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Authorizer = az }})
+		svc := f.Service
+		r := gin.New()
+		ok := func(c *gin.Context) { c.String(200, "served "+ginauth.RoutePattern(c)) }
+		switch mode {
+		case "route":
+			r.GET("/api/reports/:id", ginauth.AuthorizeRoute(svc), ok)
+			r.DELETE("/api/reports/:id", ginauth.AuthorizeRoute(svc), ok)
+		case "group":
+			api := r.Group("/api", ginauth.AuthorizeRoute(svc))
+			api.GET("/reports/:id", ok)
+			api.DELETE("/reports/:id", ok)
+		case "use":
+			r.Use(ginauth.AuthorizeRoute(svc))
+			r.GET("/api/reports/:id", ok)
+			r.DELETE("/api/reports/:id", ok)
+		}
+		tok := login(t, svc, authtest.UserEmail)
+		if w := get(t, r, "DELETE", "/api/reports/42", tok); w.Code != 200 || w.Body.String() != "served /api/reports/:id" {
+			t.Errorf("%s: allowed: got %d %s", mode, w.Code, w.Body)
+		}
+		if got := az.take(); len(got) != 1 || got[0] != "/api/reports/:id DELETE" {
+			t.Errorf("%s: authorizer asked %q", mode, got)
+		}
+		az.allow = false
+		if w := get(t, r, "GET", "/api/reports/42", tok); w.Code != 403 || !strings.Contains(w.Body.String(), "insufficient_scope") {
+			t.Errorf("%s: denied: got %d %s", mode, w.Code, w.Body)
+		}
+		az.take()
+		if w := get(t, r, "GET", "/api/reports/42", ""); w.Code != 401 {
+			t.Errorf("%s: anonymous: got %d", mode, w.Code)
+		}
+		if mode == "use" { // gin runs only the engine's middleware for an unmatched request
+			az.allow = true
+			if w := get(t, r, "GET", "/api/unknown", tok); w.Code != 403 || !strings.Contains(w.Body.String(), "insufficient_scope") {
+				t.Errorf("%s: unmatched route: got %d %s", mode, w.Code, w.Body)
+			}
+			if got := az.take(); len(got) != 0 {
+				t.Errorf("%s: authorizer asked %q for an unmatched route", mode, got)
+			}
+		}
+	}
+}

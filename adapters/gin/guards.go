@@ -5,8 +5,31 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/gin-gonic/gin"
 )
+
+// guard runs g on every request: the principal of an outer guard is
+// reused, a freshly authenticated one is stored (see PrincipalFrom), and a
+// refusal aborts the chain with the contract's answer.
+func guard(g *wire.Guard) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		outer, _ := PrincipalFrom(c)
+		route := func() (string, string, bool) {
+			p := RoutePattern(c)
+			return p, c.Request.Method, p != ""
+		}
+		p, resp := g.Check(c.Request.Context(), httpauth.Request(c.Request), outer, route)
+		if resp != nil {
+			c.Abort()
+			Write(c, resp)
+			return
+		}
+		if p != nil && p != outer {
+			setPrincipal(c, p)
+		}
+	}
+}
 
 // Require authenticates the request with its access token (Authorization:
 // Bearer, or the access cookie when the service enables one). Without a
@@ -14,48 +37,20 @@ import (
 // session store cannot be trusted); otherwise the principal is available to
 // later handlers through PrincipalFrom and core.PrincipalFromContext. A
 // principal already stored by an outer guard is reused.
-func Require(svc *core.Service) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		principal(c, svc, httpauth.Request(c.Request))
-	}
-}
+func Require(svc *core.Service) gin.HandlerFunc { return guard(wire.New(svc).Require()) }
 
 // Optional lets anonymous requests through without a principal and
 // authenticates the others: a credential that is present but invalid is
 // refused exactly as by Require. A principal already stored by an outer
 // guard is reused.
-func Optional(svc *core.Service) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if _, ok := PrincipalFrom(c); ok {
-			return
-		}
-		p, resp := svc.GuardOptional(c.Request.Context(), httpauth.Request(c.Request))
-		if resp != nil {
-			abort(c, resp)
-			return
-		}
-		if p != nil {
-			setPrincipal(c, p)
-		}
-	}
-}
+func Optional(svc *core.Service) gin.HandlerFunc { return guard(wire.New(svc).Optional()) }
 
 // RequireRole lets the request through when the principal has at least one
 // of roles, and aborts with 403 insufficient_scope otherwise. It reuses the
 // principal of an outer guard and authenticates the request itself (as
 // Require) when there is none.
 func RequireRole(svc *core.Service, roles ...string) gin.HandlerFunc {
-	roles = append([]string(nil), roles...)
-	return func(c *gin.Context) {
-		req := httpauth.Request(c.Request)
-		p, ok := principal(c, svc, req)
-		if !ok {
-			return
-		}
-		if resp := svc.GuardRole(c.Request.Context(), req, p, roles...); resp != nil {
-			abort(c, resp)
-		}
-	}
+	return guard(wire.New(svc).RequireRole(roles...))
 }
 
 // RequireRecentAuth is the step-up guard of sensitive operations (changing
@@ -65,16 +60,7 @@ func RequireRole(svc *core.Service, roles ...string) gin.HandlerFunc {
 // login, not a refresh. The principal is reused or authenticated as by
 // RequireRole.
 func RequireRecentAuth(svc *core.Service, maxAge time.Duration) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		req := httpauth.Request(c.Request)
-		p, ok := principal(c, svc, req)
-		if !ok {
-			return
-		}
-		if resp := svc.GuardRecentAuth(c.Request.Context(), req, p, maxAge); resp != nil {
-			abort(c, resp)
-		}
-	}
+	return guard(wire.New(svc).RequireRecentAuth(maxAge))
 }
 
 // RequirePermission asks the service's Authorizer whether the principal may
@@ -82,9 +68,7 @@ func RequireRecentAuth(svc *core.Service, maxAge time.Duration) gin.HandlerFunc 
 // Authorizer fails. The principal is reused or authenticated as by
 // RequireRole.
 func RequirePermission(svc *core.Service, object, action string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		permit(c, svc, object, action)
-	}
+	return guard(wire.New(svc).RequirePermission(object, action))
 }
 
 // AuthorizeRoute is RequirePermission with the matched route pattern as the
@@ -94,48 +78,8 @@ func RequirePermission(svc *core.Service, object, action string) gin.HandlerFunc
 // runs, so it works with Use on the engine or a group as well as on a route.
 // A request that matched no route (gin's NoRoute and NoMethod handlers) has
 // no pattern and is refused with 403 (fail closed).
-func AuthorizeRoute(svc *core.Service) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		pattern := RoutePattern(c)
-		if pattern == "" {
-			req := httpauth.Request(c.Request)
-			if _, ok := principal(c, svc, req); ok {
-				abort(c, svc.ErrorResponse(errNoRoute))
-			}
-			return
-		}
-		permit(c, svc, pattern, c.Request.Method)
-	}
-}
+func AuthorizeRoute(svc *core.Service) gin.HandlerFunc { return guard(wire.New(svc).AuthorizeRoute()) }
 
 // RoutePattern returns the full pattern of the gin route that serves the
 // request ("/api/reports/:id"), or "" when no route matched.
 func RoutePattern(c *gin.Context) string { return c.FullPath() }
-
-var errNoRoute = &core.Error{Kind: core.ErrInsufficientScope, Reason: "no_authorization_object"}
-
-func permit(c *gin.Context, svc *core.Service, object, action string) {
-	req := httpauth.Request(c.Request)
-	p, ok := principal(c, svc, req)
-	if !ok {
-		return
-	}
-	if resp := svc.GuardPermission(c.Request.Context(), req, p, object, action); resp != nil {
-		abort(c, resp)
-	}
-}
-
-// principal returns the principal of an outer guard or authenticates the
-// request; on failure it has already aborted with the core's answer.
-func principal(c *gin.Context, svc *core.Service, req core.HTTPRequest) (*core.Principal, bool) {
-	if p, ok := PrincipalFrom(c); ok {
-		return p, true
-	}
-	p, resp := svc.Guard(c.Request.Context(), req)
-	if resp != nil {
-		abort(c, resp)
-		return nil, false
-	}
-	setPrincipal(c, p)
-	return p, true
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/token"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // Values the cases send.
@@ -73,11 +74,11 @@ func (h *harness) cookieLogin(email string) tokenSet {
 
 // cookieRefresh is a bodiless cookie-transport refresh with the cookie value.
 func (h *harness) cookieRefresh(value string) *request {
-	return h.req("POST", h.auth("/refresh")).CookieMode().Cookie(core.RefreshCookieName, value)
+	return h.req("POST", h.auth("/refresh")).CookieMode().Cookie(wire.RefreshCookieName, value)
 }
 
 func (h *harness) cookieLogout(value string) *request {
-	return h.req("POST", h.auth("/logout")).CookieMode().Cookie(core.RefreshCookieName, value)
+	return h.req("POST", h.auth("/logout")).CookieMode().Cookie(wire.RefreshCookieName, value)
 }
 
 // padJSON pads a JSON object with spaces to exactly n bytes.
@@ -109,7 +110,7 @@ func malformedLogins() []struct{ name, contentType, body string } {
 		{"empty_password", "application/json", `{"email":"` + u + `","password":""}`},
 		{"trailing_data", "application/json", loginJSON(u, pw) + ` {}`},
 		{"device_name_not_string", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":5}}`},
-		{"device_name_too_long", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":"` + strings.Repeat("d", core.MaxDeviceNameBytes+1) + `"}}`},
+		{"device_name_too_long", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":"` + strings.Repeat("d", wire.MaxDeviceNameBytes+1) + `"}}`},
 		{"text_plain_content_type", "text/plain", loginJSON(u, pw)},
 		{"no_content_type", "", loginJSON(u, pw)},
 	}
@@ -175,12 +176,12 @@ func loginCases() []testCase {
 			sameAnswer(wrong, locked)
 		}},
 		{name: "login/body_exactly_64KiB_accepted", run: func(h *harness) {
-			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), core.MaxBodyBytes)
+			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), wire.MaxBodyBytes)
 			h.req("POST", h.auth("/login")).JSON(body).Send().Tokens()
 			h.req("POST", h.auth("/login")).JSON(body).Chunked().Send().Tokens()
 		}},
 		{name: "login/body_over_64KiB_413", run: func(h *harness) {
-			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), core.MaxBodyBytes+1)
+			body := padJSON(loginJSON(authtest.UserEmail, authtest.Password), wire.MaxBodyBytes+1)
 			h.req("POST", h.auth("/login")).JSON(body).Send().Err(core.ErrBodyTooLarge)
 			h.req("POST", h.auth("/login")).JSON(body).Chunked().Send().Err(core.ErrBodyTooLarge)
 			big := `{"email":"` + authtest.UserEmail + `","password":"` + strings.Repeat("p", 1<<20) + `"}`
@@ -363,9 +364,9 @@ func refreshCases() []testCase {
 		}},
 		{name: "refresh/body_over_64KiB_413", run: func(h *harness) {
 			t0 := h.login(authtest.UserEmail)
-			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
-			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
-			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), core.MaxBodyBytes)).Send().Tokens()
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), wire.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), wire.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/refresh")).JSON(padJSON(refreshJSON(t0.Refresh), wire.MaxBodyBytes)).Send().Tokens()
 		}},
 		{name: "refresh/idle_expiry", run: func(h *harness) {
 			a := h.login(authtest.UserEmail)
@@ -467,8 +468,8 @@ func logoutCases() []testCase {
 		}},
 		{name: "logout/body_over_64KiB_413", run: func(h *harness) {
 			a := h.login(authtest.UserEmail)
-			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), core.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
-			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), core.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), wire.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge)
+			h.req("POST", h.auth("/logout")).JSON(padJSON(refreshJSON(a.Refresh), wire.MaxBodyBytes+1)).Chunked().Send().Err(core.ErrBodyTooLarge)
 			h.live(a.Access, h.f.UserID)
 		}},
 	}
@@ -724,10 +725,10 @@ func guardCases() []testCase {
 		}},
 		{name: "guard/refresh_cookie_never_a_credential", run: func(h *harness) {
 			a := h.cookieLogin(authtest.UserEmail)
-			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrNoCredential)
-			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).CookieMode().Send().Err(core.ErrNoCredential)
-			h.req("GET", "/api/profile").Cookie(core.RefreshCookieName, a.Cookie.Value).Bearer(a.Access).Send().Want(200)
-			h.req("GET", "/api/optional").Cookie(core.RefreshCookieName, a.Cookie.Value).Send().JSONBody(string(OptionalBody(nil)))
+			h.req("GET", "/api/profile").Cookie(wire.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile").Cookie(wire.RefreshCookieName, a.Cookie.Value).CookieMode().Send().Err(core.ErrNoCredential)
+			h.req("GET", "/api/profile").Cookie(wire.RefreshCookieName, a.Cookie.Value).Bearer(a.Access).Send().Want(200)
+			h.req("GET", "/api/optional").Cookie(wire.RefreshCookieName, a.Cookie.Value).Send().JSONBody(string(OptionalBody(nil)))
 		}},
 		{name: "guard/access_cookie(configured ag_access)", config: func(c *core.Config) { c.Cookie.AccessCookie = "ag_access" }, run: func(h *harness) {
 			a := h.login(authtest.UserEmail)
@@ -802,8 +803,8 @@ func cookieCases() []testCase {
 		}},
 		{name: "cookie/not_used_without_transport_header_400", run: func(h *harness) {
 			a := h.cookieLogin(authtest.UserEmail)
-			h.req("POST", h.auth("/refresh")).Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest).NoSetCookie()
-			h.req("POST", h.auth("/logout")).Cookie(core.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest)
+			h.req("POST", h.auth("/refresh")).Cookie(wire.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest).NoSetCookie()
+			h.req("POST", h.auth("/logout")).Cookie(wire.RefreshCookieName, a.Cookie.Value).Send().Err(core.ErrInvalidRequest)
 			h.live(a.Access, h.f.UserID)
 			h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
 		}},
@@ -851,7 +852,7 @@ func cookieCases() []testCase {
 		}},
 		{name: "cookie/duplicate_refresh_cookie_400", run: func(h *harness) {
 			a := h.cookieLogin(authtest.UserEmail)
-			v := core.RefreshCookieName + "=" + a.Cookie.Value
+			v := wire.RefreshCookieName + "=" + a.Cookie.Value
 			h.req("POST", h.auth("/refresh")).CookieMode().H("Cookie", v+"; "+v).Send().Err(core.ErrInvalidRequest)
 			h.cookieRefresh(a.Cookie.Value).Send().CookieTokens()
 		}},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // testCase is one row of the suite.
@@ -342,7 +343,7 @@ func (r *response) checkErrorInvariants() {
 	for _, c := range contractCodes {
 		if c.status == r.Status && c.code == code {
 			known = true
-			rendered = rendered || bytes.Equal(r.Body, r.h.svc.ErrorResponse(c.kind).Body)
+			rendered = rendered || bytes.Equal(r.Body, wire.New(r.h.svc).ErrorResponse(c.kind).Body)
 		}
 	}
 	if !known {
@@ -378,7 +379,7 @@ func (r *response) Err(kind error) *response {
 		if m["error"] != c.code {
 			r.fatalf("error code want %q", c.code)
 		}
-		if want := r.h.svc.ErrorResponse(kind).Body; !bytes.Equal(r.Body, want) {
+		if want := wire.New(r.h.svc).ErrorResponse(kind).Body; !bytes.Equal(r.Body, want) {
 			r.fatalf("body want %s", want)
 		}
 		if got, want := r.Header.Values("WWW-Authenticate"), r.h.challenge(c.challenge); strings.Join(got, "\n") != want {
@@ -601,8 +602,8 @@ func (r *response) RefreshCookie(maxAge int64) *http.Cookie {
 		wantSameSite = http.SameSiteLaxMode
 	}
 	switch {
-	case c.Name != core.RefreshCookieName:
-		r.fatalf("cookie name %q, want %q", c.Name, core.RefreshCookieName)
+	case c.Name != wire.RefreshCookieName:
+		r.fatalf("cookie name %q, want %q", c.Name, wire.RefreshCookieName)
 	case c.Path != cfg.MountPrefix:
 		r.fatalf("cookie Path %q, want %q", c.Path, cfg.MountPrefix)
 	case !c.HttpOnly || !c.Secure:

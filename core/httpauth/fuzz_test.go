@@ -13,6 +13,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // The Authorization values of adaptertest's guard table.
@@ -35,7 +36,7 @@ func isToken68(s string) bool {
 	return s != ""
 }
 
-// FuzzParseBearer checks core.ParseBearer's three outcomes: another scheme
+// FuzzParseBearer checks wire.ParseBearer's three outcomes: another scheme
 // (ok=false, no error), a malformed bearer (ErrInvalidToken), or a token of
 // token68 characters that round-trips.
 func FuzzParseBearer(f *testing.F) {
@@ -43,7 +44,7 @@ func FuzzParseBearer(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, h string) {
-		tok, ok, err := core.ParseBearer(h)
+		tok, ok, err := wire.ParseBearer(h)
 		isBearer := len(h) >= 6 && strings.EqualFold(h[:6], "bearer") && (len(h) == 6 || h[6] == ' ')
 		switch {
 		case err != nil:
@@ -61,7 +62,7 @@ func FuzzParseBearer(f *testing.F) {
 			if !isBearer || !isToken68(tok) || !strings.HasSuffix(h, tok) {
 				t.Fatalf("%q: accepted token %q", h, tok)
 			}
-			if again, ok2, err2 := core.ParseBearer("Bearer " + tok); again != tok || !ok2 || err2 != nil {
+			if again, ok2, err2 := wire.ParseBearer("Bearer " + tok); again != tok || !ok2 || err2 != nil {
 				t.Fatalf("%q: token %q does not round-trip", h, tok)
 			}
 		}

@@ -4,7 +4,7 @@
 //
 // The adapter is deliberately thin. The core (package core) decides every
 // HTTP detail of the wire contract (status, headers, body, cookies) as a
-// *core.Response; this package only reads the request for the core and
+// *wire.Response; this package only reads the request for the core and
 // copies the answer onto the wire.
 //
 // Guards put the authenticated *core.Principal into the request context;
@@ -20,17 +20,18 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 )
 
-// request is the core.HTTPRequest view of an *http.Request. It is one
+// request is the wire.Request view of an *http.Request. It is one
 // pointer wide, so converting it to the interface does not allocate.
 type request struct{ r *http.Request }
 
-var _ core.HTTPRequest = request{}
+var _ wire.Request = request{}
 
-// Request returns the core's read-only view of r (core.HTTPRequest), for
+// Request returns the contract's read-only view of r (wire.Request), for
 // adapters of routers built on net/http, such as gin. It does not allocate.
-func Request(r *http.Request) core.HTTPRequest { return request{r} }
+func Request(r *http.Request) wire.Request { return request{r} }
 
 func (q request) Header(name string) string         { return q.r.Header.Get(name) }
 func (q request) HeaderValues(name string) []string { return q.r.Header.Values(name) }
@@ -73,7 +74,7 @@ func (q request) Body(limit int64) ([]byte, error) {
 
 // Write copies a core response onto w: every header in order (added, not
 // set, so Set-Cookie may repeat), then the status, then the body.
-func Write(w http.ResponseWriter, resp *core.Response) {
+func Write(w http.ResponseWriter, resp *wire.Response) {
 	h := w.Header()
 	for _, kv := range resp.Header {
 		h.Add(kv[0], kv[1])
@@ -90,20 +91,31 @@ func PrincipalFrom(ctx context.Context) (*core.Principal, bool) {
 	return core.PrincipalFromContext(ctx)
 }
 
-// authenticate returns the principal of r: the one an outer guard already
-// stored in the context, or a freshly authenticated one (then r2 carries it).
-// On failure it has written the answer and returns ok=false.
-func authenticate(svc *core.Service, w http.ResponseWriter, r *http.Request) (p *core.Principal, r2 *http.Request, ok bool) {
-	ctx := r.Context()
-	if p, ok := core.PrincipalFromContext(ctx); ok {
-		return p, r, true
+// guard runs g on every request: the principal of an outer guard is
+// reused, a freshly authenticated one is stored in the request context, and
+// a refusal is written as it is. route, when not nil, names the object and
+// action of an Authorize guard.
+func guard(g *wire.Guard, route func(*http.Request) (object, action string, ok bool)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			outer, _ := core.PrincipalFromContext(ctx)
+			var rf wire.RouteFunc
+			if route != nil {
+				req := r
+				rf = func() (string, string, bool) { return route(req) }
+			}
+			p, resp := g.Check(ctx, request{r}, outer, rf)
+			if resp != nil {
+				Write(w, resp)
+				return
+			}
+			if p != nil && p != outer {
+				r = r.WithContext(core.ContextWithPrincipal(ctx, p))
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
-	p, resp := svc.Guard(ctx, request{r})
-	if resp != nil {
-		Write(w, resp)
-		return nil, nil, false
-	}
-	return p, r.WithContext(core.ContextWithPrincipal(ctx, p)), true
 }
 
 // Require is the guard of routes that need a valid access token
@@ -113,13 +125,7 @@ func authenticate(svc *core.Service, w http.ResponseWriter, r *http.Request) (p 
 // revocation feed is 503. On success the principal is in the request context
 // (see PrincipalFrom). A principal already stored by an outer guard is reused.
 func Require(svc *core.Service) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if _, r, ok := authenticate(svc, w, r); ok {
-				next.ServeHTTP(w, r)
-			}
-		})
-	}
+	return guard(wire.New(svc).Require(), nil)
 }
 
 // Optional is the guard of routes that serve anonymous callers too: without
@@ -127,44 +133,14 @@ func Require(svc *core.Service) func(http.Handler) http.Handler {
 // credential that is present but invalid is still refused (401), as are two
 // credentials (400).
 func Optional(svc *core.Service) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx := r.Context()
-			if _, ok := core.PrincipalFromContext(ctx); ok {
-				next.ServeHTTP(w, r)
-				return
-			}
-			p, resp := svc.GuardOptional(ctx, request{r})
-			if resp != nil {
-				Write(w, resp)
-				return
-			}
-			if p != nil {
-				r = r.WithContext(core.ContextWithPrincipal(ctx, p))
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return guard(wire.New(svc).Optional(), nil)
 }
 
 // RequireRole is Require plus a role check: the principal must carry at
 // least one of roles, else 403 insufficient_scope. It reuses the principal of
 // an outer guard when there is one.
 func RequireRole(svc *core.Service, roles ...string) func(http.Handler) http.Handler {
-	roles = append([]string(nil), roles...)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, r, ok := authenticate(svc, w, r)
-			if !ok {
-				return
-			}
-			if resp := svc.GuardRole(r.Context(), request{r}, p, roles...); resp != nil {
-				Write(w, resp)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return guard(wire.New(svc).RequireRole(roles...), nil)
 }
 
 // RequirePermission is Require plus a permission check through the service's
@@ -172,19 +148,7 @@ func RequireRole(svc *core.Service, roles ...string) func(http.Handler) http.Han
 // insufficient_scope; an Authorizer failure is 503 (fail closed). It reuses
 // the principal of an outer guard when there is one.
 func RequirePermission(svc *core.Service, object, action string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, r, ok := authenticate(svc, w, r)
-			if !ok {
-				return
-			}
-			if resp := svc.GuardPermission(r.Context(), request{r}, p, object, action); resp != nil {
-				Write(w, resp)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return guard(wire.New(svc).RequirePermission(object, action), nil)
 }
 
 // RequireRecentAuth is the step-up guard of sensitive operations (changing
@@ -193,19 +157,7 @@ func RequirePermission(svc *core.Service, object, action string) func(http.Handl
 // which refreshes never move), else 403 insufficient_scope. The client's
 // answer is a new login, not a refresh.
 func RequireRecentAuth(svc *core.Service, maxAge time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, r, ok := authenticate(svc, w, r)
-			if !ok {
-				return
-			}
-			if resp := svc.GuardRecentAuth(r.Context(), request{r}, p, maxAge); resp != nil {
-				Write(w, resp)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return guard(wire.New(svc).RequireRecentAuth(maxAge), nil)
 }
 
 // Authorize is RequirePermission with the object and action computed from
@@ -215,64 +167,46 @@ func RequireRecentAuth(svc *core.Service, maxAge time.Duration) func(http.Handle
 // request is refused with 403 insufficient_scope without asking the
 // Authorizer: it fails closed.
 func Authorize(svc *core.Service, objectAction func(*http.Request) (object, action string, ok bool)) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, r, ok := authenticate(svc, w, r)
-			if !ok {
-				return
-			}
-			object, action, ok := objectAction(r)
-			if !ok {
-				Write(w, svc.ErrorResponse(errNoObject))
-				return
-			}
-			if resp := svc.GuardPermission(r.Context(), request{r}, p, object, action); resp != nil {
-				Write(w, resp)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	return guard(wire.New(svc).AuthorizeRoute(), objectAction)
 }
-
-var errNoObject = &core.Error{Kind: core.ErrInsufficientScope, Reason: "no_authorization_object"}
 
 // Handler returns the handler of one endpoint of the contract. param, when
 // not nil, extracts the route's path parameter (the session id of
-// core.EndpointRevokeSession). Mount and the per-endpoint constructors below
-// are built on it; router adapters use it to mount svc.Routes() in their own
+// wire.EndpointRevokeSession). Mount and the per-endpoint constructors below
+// are built on it; router adapters use it to mount the contract's routes in their own
 // path syntax.
-func Handler(svc *core.Service, e core.Endpoint, param func(*http.Request) string) http.Handler {
+func Handler(svc *core.Service, e wire.Endpoint, param func(*http.Request) string) http.Handler {
+	srv := wire.New(svc)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p string
 		if param != nil {
 			p = param(r)
 		}
-		Write(w, svc.Serve(r.Context(), e, request{r}, p))
+		Write(w, srv.Serve(r.Context(), e, request{r}, p))
 	})
 }
 
 // Login serves POST {prefix}/login: JSON {"email","password","device"} to a
 // token response (or, with X-Auth-Transport: cookie, the refresh token in
 // the refresh cookie).
-func Login(svc *core.Service) http.Handler { return Handler(svc, core.EndpointLogin, nil) }
+func Login(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointLogin, nil) }
 
 // Refresh serves POST {prefix}/refresh: rotates a refresh token taken from
 // the JSON body or, in cookie transport, from the refresh cookie.
-func Refresh(svc *core.Service) http.Handler { return Handler(svc, core.EndpointRefresh, nil) }
+func Refresh(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointRefresh, nil) }
 
 // Logout serves POST {prefix}/logout: revokes the session named by a refresh
 // token (body or cookie) or, failing that, by the bearer access token. It
 // answers 204 even for unknown tokens.
-func Logout(svc *core.Service) http.Handler { return Handler(svc, core.EndpointLogout, nil) }
+func Logout(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointLogout, nil) }
 
 // Me serves GET {prefix}/me: the caller's subject, roles, session id and
 // access-token expiry. It authenticates the request itself.
-func Me(svc *core.Service) http.Handler { return Handler(svc, core.EndpointMe, nil) }
+func Me(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointMe, nil) }
 
 // Sessions serves GET {prefix}/sessions: the caller's active sessions, the
 // current one marked. It authenticates the request itself.
-func Sessions(svc *core.Service) http.Handler { return Handler(svc, core.EndpointSessions, nil) }
+func Sessions(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointSessions, nil) }
 
 // RevokeSession serves DELETE {prefix}/sessions/{id}: revokes one of the
 // caller's sessions (404 not_found for a session that is not the caller's).
@@ -282,26 +216,26 @@ func RevokeSession(svc *core.Service, idFromRequest func(*http.Request) string) 
 	if idFromRequest == nil {
 		idFromRequest = func(r *http.Request) string { return r.PathValue("id") }
 	}
-	return Handler(svc, core.EndpointRevokeSession, idFromRequest)
+	return Handler(svc, wire.EndpointRevokeSession, idFromRequest)
 }
 
 // RevokeOtherSessions serves DELETE {prefix}/sessions: revokes every session
 // of the caller except the current one.
 func RevokeOtherSessions(svc *core.Service) http.Handler {
-	return Handler(svc, core.EndpointRevokeOtherSessions, nil)
+	return Handler(svc, wire.EndpointRevokeOtherSessions, nil)
 }
 
 // JWKS serves GET /.well-known/jwks.json: the public verification keys, or
 // 404 when only a symmetric key is configured.
-func JWKS(svc *core.Service) http.Handler { return Handler(svc, core.EndpointJWKS, nil) }
+func JWKS(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointJWKS, nil) }
 
-// Mount registers every route of svc.Routes() on mux with Go 1.22 method
+// Mount registers every route of the contract (wire.Server.Routes) on mux with Go 1.22 method
 // patterns ("POST /auth/login", "DELETE /auth/sessions/{id}", ...), under
 // the service's configured mount prefix, plus GET /.well-known/jwks.json.
 // Like http.ServeMux.Handle it panics if a pattern conflicts with one already
 // registered.
 func Mount(mux *http.ServeMux, svc *core.Service) {
-	for _, rt := range svc.Routes() {
+	for _, rt := range wire.New(svc).Routes() {
 		pattern := rt.Method + " " + rt.Path
 		var param func(*http.Request) string
 		if rt.Param != "" {

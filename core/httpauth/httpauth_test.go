@@ -15,6 +15,7 @@ import (
 	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 )
 
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
@@ -102,7 +103,7 @@ func TestGolden(t *testing.T) {
 
 func TestWriteKeepsHeaderOrderAndRepeats(t *testing.T) {
 	w := httptest.NewRecorder()
-	httpauth.Write(w, &core.Response{Status: 201, Header: [][2]string{
+	httpauth.Write(w, &wire.Response{Status: 201, Header: [][2]string{
 		{"Set-Cookie", "a=1"}, {"Content-Type", "application/json"}, {"Set-Cookie", "b=2"},
 	}, Body: []byte(`{}`)})
 	res := w.Result()
@@ -120,9 +121,9 @@ func TestBodyLimit(t *testing.T) {
 		length int64
 		want   int
 	}{
-		{"declared too long", strings.NewReader("{}"), core.MaxBodyBytes + 1, 413},
+		{"declared too long", strings.NewReader("{}"), wire.MaxBodyBytes + 1, 413},
 		// an unknown length (chunked) that turns out too long
-		{"chunked too long", io.MultiReader(strings.NewReader(`{"email":"`), strings.NewReader(strings.Repeat("a", core.MaxBodyBytes))), -1, 413},
+		{"chunked too long", io.MultiReader(strings.NewReader(`{"email":"`), strings.NewReader(strings.Repeat("a", wire.MaxBodyBytes))), -1, 413},
 	} {
 		r := httptest.NewRequest("POST", "/auth/login", tc.body)
 		r.Header.Set("Content-Type", "application/json")

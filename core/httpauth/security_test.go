@@ -14,6 +14,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // send serves one request on h and returns the recorded answer.
@@ -55,7 +56,7 @@ func secTokens(t *testing.T, w *httptest.ResponseRecorder) secTokenBody {
 func secRefreshCookie(t *testing.T, w *httptest.ResponseRecorder) string {
 	t.Helper()
 	for _, c := range w.Result().Cookies() {
-		if c.Name == core.RefreshCookieName {
+		if c.Name == wire.RefreshCookieName {
 			return c.Value
 		}
 	}
@@ -91,12 +92,12 @@ func TestR44_LoginNeverAdoptsClientSessionID(t *testing.T) {
 	c := secTokens(t, first)
 	oldCookie := secRefreshCookie(t, first)
 	second := secSend(mux, "POST", "/auth/login", "{"+creds+"}", "X-Auth-Transport", "cookie",
-		"Cookie", core.RefreshCookieName+"="+oldCookie)
+		"Cookie", wire.RefreshCookieName+"="+oldCookie)
 	d := secTokens(t, second)
 	if d.SessionID == c.SessionID || secRefreshCookie(t, second) == oldCookie || seen[d.SessionID] {
 		t.Fatal("a login with a refresh cookie continued the existing session")
 	}
-	again := secSend(mux, "POST", "/auth/refresh", "", "X-Auth-Transport", "cookie", "Cookie", core.RefreshCookieName+"="+oldCookie)
+	again := secSend(mux, "POST", "/auth/refresh", "", "X-Auth-Transport", "cookie", "Cookie", wire.RefreshCookieName+"="+oldCookie)
 	if secTokens(t, again).SessionID != c.SessionID {
 		t.Fatal("the old cookie no longer names its own session")
 	}
@@ -149,7 +150,7 @@ func TestR61_NoStoreOnTokenResponses(t *testing.T) {
 	check("refresh", refreshed, 200)
 	tk = secTokens(t, refreshed)
 	check("grace replay", secSend(mux, "POST", "/auth/refresh", `{"refreshToken":"`+secTokens(t, ok).RefreshToken+`"}`), 200)
-	check("cookie refresh", secSend(mux, "POST", "/auth/refresh", "", "X-Auth-Transport", "cookie", "Cookie", core.RefreshCookieName+"="+cookie), 200)
+	check("cookie refresh", secSend(mux, "POST", "/auth/refresh", "", "X-Auth-Transport", "cookie", "Cookie", wire.RefreshCookieName+"="+cookie), 200)
 	check("failed refresh", secSend(mux, "POST", "/auth/refresh", `{"refreshToken":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`), 400)
 	check("failed login", login(authtest.UserEmail, "a wrong password"), 400)
 	check("throttled login", login(authtest.UserEmail, "a wrong password"), 429)

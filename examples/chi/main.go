@@ -15,6 +15,7 @@ import (
 	"net/http"
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -49,19 +50,19 @@ func newRouter(app *demo.App) http.Handler {
 
 	chiauth.Mount(r, svc)
 
-	r.Get(demo.PathHealth, func(w http.ResponseWriter, _ *http.Request) { demo.WriteHTTP(w, demo.Health()) })
+	r.Get(demo.PathHealth, func(w http.ResponseWriter, _ *http.Request) { httpauth.Write(w, demo.Health()) })
 	r.With(chiauth.Require(svc)).Get(demo.PathProfile, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := chiauth.PrincipalFrom(r.Context())
-		demo.WriteHTTP(w, demo.Profile(p))
+		httpauth.Write(w, demo.Profile(p))
 	})
 	r.With(chiauth.RequireRole(svc, demo.RoleAdmin)).Get(demo.PathAdminStats, func(w http.ResponseWriter, r *http.Request) {
-		demo.WriteHTTP(w, app.AdminStats(r.Context()))
+		httpauth.Write(w, app.AdminStats(r.Context()))
 	})
 	r.With(chiauth.RequirePermission(svc, demo.ObjectReports, demo.ActionRead)).Get(demo.PathReports, func(w http.ResponseWriter, _ *http.Request) {
-		demo.WriteHTTP(w, demo.Reports())
+		httpauth.Write(w, demo.Reports())
 	})
 	r.With(chiauth.RequirePermission(svc, demo.ObjectReports, demo.ActionDelete)).Delete(demo.PathReports+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		demo.WriteHTTP(w, demo.DeleteReport(chi.URLParam(r, "id")))
+		httpauth.Write(w, demo.DeleteReport(chi.URLParam(r, "id")))
 	})
 	return r
 }

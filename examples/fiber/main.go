@@ -39,19 +39,19 @@ func newApp(app *demo.App) *fiber.App {
 
 	fiberauth.Mount(f, svc)
 
-	f.Get(demo.PathHealth, func(c *fiber.Ctx) error { return fiberdemo.Write(c, demo.Health()) })
+	f.Get(demo.PathHealth, func(c *fiber.Ctx) error { return fiberauth.Write(c, demo.Health()) })
 	f.Get(demo.PathProfile, fiberauth.Require(svc), func(c *fiber.Ctx) error {
 		p, _ := fiberauth.PrincipalFrom(c)
-		return fiberdemo.Write(c, demo.Profile(p))
+		return fiberauth.Write(c, demo.Profile(p))
 	})
 	f.Get(demo.PathAdminStats, fiberauth.RequireRole(svc, demo.RoleAdmin), func(c *fiber.Ctx) error {
-		return fiberdemo.Write(c, app.AdminStats(c.UserContext()))
+		return fiberauth.Write(c, app.AdminStats(c.UserContext()))
 	})
 	f.Get(demo.PathReports, fiberauth.RequirePermission(svc, demo.ObjectReports, demo.ActionRead), func(c *fiber.Ctx) error {
-		return fiberdemo.Write(c, demo.Reports())
+		return fiberauth.Write(c, demo.Reports())
 	})
 	f.Delete(demo.PathReports+"/:id", fiberauth.RequirePermission(svc, demo.ObjectReports, demo.ActionDelete), func(c *fiber.Ctx) error {
-		return fiberdemo.Write(c, demo.DeleteReport(c.Params("id")))
+		return fiberauth.Write(c, demo.DeleteReport(c.Params("id")))
 	})
 	return f
 }

@@ -15,7 +15,6 @@ import (
 	"net/http"
 
 	ginauth "github.com/authguard/authguard/adapters/gin"
-	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
@@ -45,19 +44,19 @@ func newRouter(app *demo.App) http.Handler {
 
 	ginauth.Mount(r, svc)
 
-	r.GET(demo.PathHealth, func(c *gin.Context) { write(c, demo.Health()) })
+	r.GET(demo.PathHealth, func(c *gin.Context) { ginauth.Write(c, demo.Health()) })
 	r.GET(demo.PathProfile, ginauth.Require(svc), func(c *gin.Context) {
 		p, _ := ginauth.PrincipalFrom(c)
-		write(c, demo.Profile(p))
+		ginauth.Write(c, demo.Profile(p))
 	})
 	r.GET(demo.PathAdminStats, ginauth.RequireRole(svc, demo.RoleAdmin), func(c *gin.Context) {
-		write(c, app.AdminStats(c.Request.Context()))
+		ginauth.Write(c, app.AdminStats(c.Request.Context()))
 	})
 	r.GET(demo.PathReports, ginauth.RequirePermission(svc, demo.ObjectReports, demo.ActionRead), func(c *gin.Context) {
-		write(c, demo.Reports())
+		ginauth.Write(c, demo.Reports())
 	})
 	r.DELETE(demo.PathReports+"/:id", ginauth.RequirePermission(svc, demo.ObjectReports, demo.ActionDelete), func(c *gin.Context) {
-		write(c, demo.DeleteReport(c.Param("id")))
+		ginauth.Write(c, demo.DeleteReport(c.Param("id")))
 	})
 	return r
 }
@@ -82,5 +81,3 @@ func corsMiddleware(cfg demo.Config) gin.HandlerFunc {
 		h(c)
 	}
 }
-
-func write(c *gin.Context, resp *core.Response) { demo.WriteHTTP(c.Writer, resp) }

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/examples/goclient"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/go-chi/chi/v5"
@@ -29,7 +30,7 @@ func ExampleClient() {
 	chiauth.Mount(r, app.Service)
 	r.With(chiauth.Require(app.Service)).Get(demo.PathProfile, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := chiauth.PrincipalFrom(r.Context())
-		demo.WriteHTTP(w, demo.Profile(p))
+		httpauth.Write(w, demo.Profile(p))
 	})
 	srv := httptest.NewServer(r)
 	defer srv.Close()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
+	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
 	"github.com/go-chi/chi/v5"
@@ -34,7 +35,7 @@ func newServer(t *testing.T) *server {
 	chiauth.Mount(r, svc)
 	r.With(chiauth.Require(svc)).Get(demo.PathProfile, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := chiauth.PrincipalFrom(r.Context())
-		demo.WriteHTTP(w, demo.Profile(p))
+		httpauth.Write(w, demo.Profile(p))
 	})
 	// A guarded POST that echoes its body, for replay on retry.
 	r.With(chiauth.Require(svc)).Post("/api/echo", func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // Routes of the demo API (the same in every example). The reports route
@@ -54,7 +55,7 @@ var reports = []Report{
 }
 
 // Health answers GET /healthz: 200 {"status":"ok"}.
-func Health() *core.Response {
+func Health() *wire.Response {
 	return reply(http.StatusOK, map[string]string{"status": "ok"})
 }
 
@@ -65,7 +66,7 @@ type profileJSON struct {
 
 // Profile answers GET /api/profile for an authenticated caller: 200
 // {"sub","roles"}.
-func Profile(p *core.Principal) *core.Response {
+func Profile(p *core.Principal) *wire.Response {
 	roles := p.Roles
 	if roles == nil {
 		roles = []string{}
@@ -84,11 +85,11 @@ type AdminStats struct {
 // AdminStats answers GET /api/admin/stats (role admin): the number of user
 // accounts, the store kind and the server's uptime. A store that cannot be
 // reached gives the contract's 503.
-func (a *App) AdminStats(ctx context.Context) *core.Response {
+func (a *App) AdminStats(ctx context.Context) *wire.Response {
 	n, err := countUsers(ctx, a.store)
 	if err != nil {
 		a.Logger.ErrorContext(ctx, "admin stats: counting users failed", "error", err.Error())
-		return a.Service.ErrorResponse(&core.Error{Kind: core.ErrUnavailable, Reason: "user_store", Err: err})
+		return wire.New(a.Service).ErrorResponse(&core.Error{Kind: core.ErrUnavailable, Reason: "user_store", Err: err})
 	}
 	return reply(http.StatusOK, AdminStats{
 		Users:         n,
@@ -103,46 +104,33 @@ type reportsJSON struct {
 }
 
 // Reports answers GET /api/reports (permission reports/read).
-func Reports() *core.Response {
+func Reports() *wire.Response {
 	return reply(http.StatusOK, reportsJSON{Reports: reports})
 }
 
 // DeleteReport answers DELETE /api/reports/{id} (permission reports/delete):
 // 204 for a listed report, 404 not_found otherwise. The demo data is fixed,
 // so the delete is only acknowledged (and so idempotent).
-func DeleteReport(id string) *core.Response {
+func DeleteReport(id string) *wire.Response {
 	for _, r := range reports {
 		if r.ID == id {
-			return &core.Response{Status: http.StatusNoContent, Header: [][2]string{{"Cache-Control", "no-store"}}}
+			return &wire.Response{Status: http.StatusNoContent, Header: [][2]string{{"Cache-Control", "no-store"}}}
 		}
 	}
-	p := core.ProblemFor(core.ErrNotFound)
+	p := wire.ProblemFor(core.ErrNotFound)
 	return reply(p.Status, map[string]string{"error": p.Code, "error_description": p.Description})
 }
 
 // reply renders v as a JSON response that no cache keeps.
-func reply(status int, v any) *core.Response {
+func reply(status int, v any) *wire.Response {
 	body, err := json.Marshal(v)
 	if err != nil {
 		// Only fixed, marshalable types reach here.
 		panic("demo: marshal response: " + err.Error())
 	}
-	return &core.Response{
+	return &wire.Response{
 		Status: status,
 		Header: [][2]string{{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}},
 		Body:   body,
-	}
-}
-
-// WriteHTTP writes a response onto a net/http ResponseWriter (chi, and gin's
-// c.Writer): headers added in order, then status, then body.
-func WriteHTTP(w http.ResponseWriter, r *core.Response) {
-	h := w.Header()
-	for _, kv := range r.Header {
-		h.Add(kv[0], kv[1])
-	}
-	w.WriteHeader(r.Status)
-	if len(r.Body) > 0 {
-		_, _ = w.Write(r.Body)
 	}
 }

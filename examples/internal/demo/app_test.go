@@ -470,7 +470,7 @@ func TestCoreRefusesLeewayOverSixtySeconds(t *testing.T) {
 	cfg := testConfig(t, nil)
 	cfg.Leeway = 61 * time.Second
 	_, err := Open(context.Background(), cfg, nil)
-	if err == nil || !errors.Is(err, core.ErrConfig) || !strings.Contains(err.Error(), "Leeway 1m1s is outside") {
+	if err == nil || !errors.Is(err, core.ErrConfig) || !strings.Contains(err.Error(), "Leeway 1m1s is over 1m0s") {
 		t.Fatalf("err = %v", err)
 	}
 }

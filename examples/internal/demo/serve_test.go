@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 )
 
 func TestServeListenerShutsDownCleanly(t *testing.T) {
@@ -24,11 +26,11 @@ func TestServeListenerShutsDownCleanly(t *testing.T) {
 	inFlight := make(chan struct{})
 	release := make(chan struct{})
 	h := http.NewServeMux()
-	h.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { WriteHTTP(w, Health()) })
+	h.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { httpauth.Write(w, Health()) })
 	h.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
-		WriteHTTP(w, Health())
+		httpauth.Write(w, Health())
 	})
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -109,7 +111,7 @@ func TestNewHTTPServerLimits(t *testing.T) {
 func TestDemoAPIBodies(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		resp   *core.Response
+		resp   *wire.Response
 		status int
 		body   string
 	}{

@@ -1,7 +1,6 @@
 // Package fiberdemo is the fiber half of package demo: the fiber.Config
 // with the examples' limits, the serve-until-signal loop with
-// app.ShutdownWithContext, CORS with fiber's own middleware, and a writer for
-// the demo API's responses. It is apart from demo so that the chi and gin
+// app.ShutdownWithContext, CORS with fiber's own middleware. It is apart from demo so that the chi and gin
 // examples do not link fiber and fasthttp.
 package fiberdemo
 
@@ -10,7 +9,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
@@ -66,17 +64,4 @@ func Serve(ctx context.Context, app *demo.App, f *fiber.App) error {
 // ServeListener is Serve on an open listener (tests pass 127.0.0.1:0).
 func ServeListener(ctx context.Context, app *demo.App, f *fiber.App, ln net.Listener) error {
 	return app.Run(ctx, ln, "fiber", func() error { return f.Listener(ln) }, f.ShutdownWithContext)
-}
-
-// Write copies a demo response onto the fiber context: status, headers in
-// order, body.
-func Write(c *fiber.Ctx, r *core.Response) error {
-	c.Status(r.Status)
-	for _, kv := range r.Header {
-		c.Response().Header.Add(kv[0], kv[1])
-	}
-	if len(r.Body) == 0 {
-		return nil
-	}
-	return c.Send(r.Body)
 }

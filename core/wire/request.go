@@ -1,0 +1,140 @@
+package wire
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/authguard/authguard/core"
+)
+
+var (
+	errTwoCredentials = newError(core.ErrInvalidRequest, "multiple_credentials")
+	errNotBearer      = newError(core.ErrInvalidToken, "malformed_authorization")
+)
+
+// bearer extracts the access token from exactly one place: the Authorization
+// header (scheme Bearer, case-insensitive) or, when configured, the access
+// cookie, which gets the same CSRF defence as cookie transport. Never the
+// query string. Two credentials are ErrInvalidRequest. An
+// Authorization header of another scheme counts as no bearer credential.
+func (s *Server) bearer(r Request) (string, error) {
+	hs := r.HeaderValues(HeaderAuthorization)
+	var tok string
+	switch len(hs) {
+	case 0:
+	case 1:
+		t, ok, err := ParseBearer(hs[0])
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			tok = t
+		}
+	default:
+		return "", errTwoCredentials
+	}
+	if name := s.accessCookie; name != "" {
+		switch n := r.CookieCount(name); {
+		case n > 1, n == 1 && len(hs) > 0:
+			return "", errTwoCredentials
+		case n == 1:
+			if err := s.checkSameSite(r); err != nil {
+				return "", err
+			}
+			v, _ := r.Cookie(name)
+			return v, nil
+		}
+	}
+	return tok, nil
+}
+
+// ParseBearer parses an Authorization header value. It returns ok=false for
+// another scheme, and an ErrInvalidToken error for a Bearer header without a
+// well-formed token (RFC 6750 b64token: one space, then token68 characters).
+func ParseBearer(h string) (token string, ok bool, err error) {
+	const scheme = "bearer"
+	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
+		return "", false, nil
+	}
+	if len(h) == len(scheme) {
+		return "", true, errNotBearer
+	}
+	if h[len(scheme)] != ' ' {
+		return "", false, nil
+	}
+	t := strings.TrimLeft(h[len(scheme)+1:], " ")
+	if t == "" {
+		return "", true, errNotBearer
+	}
+	for i := 0; i < len(t); i++ {
+		if !token68[t[i]] {
+			return "", true, errNotBearer
+		}
+	}
+	return t, true, nil
+}
+
+// token68 marks the characters of RFC 6750's b64token.
+var token68 = func() (set [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~+/=") {
+		set[c] = true
+	}
+	return set
+}()
+
+// ClientInfo describes the caller: the socket peer's IP unless that peer is a
+// trusted proxy, in which case the right-most untrusted X-Forwarded-For hop.
+func (s *Server) ClientInfo(r Request) core.ClientInfo {
+	return core.ClientInfo{
+		IP:        s.clientIP(r),
+		UserAgent: r.Header(HeaderUserAgent),
+		RequestID: r.Header(HeaderRequestID),
+	}
+}
+
+func (s *Server) clientIP(r Request) string {
+	peer := hostOnly(r.RemoteAddr())
+	if len(s.proxies) == 0 {
+		return peer
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !s.trusted(addr) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.HeaderValues(HeaderForwardedFor) {
+		for _, h := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hostOnly(hops[i]))
+		if err != nil {
+			return peer
+		}
+		if !s.trusted(a) {
+			return a.Unmap().String()
+		}
+	}
+	return peer
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostOnly(addr string) string {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return ap.Addr().Unmap().String()
+	}
+	if a, err := netip.ParseAddr(strings.Trim(addr, "[]")); err == nil {
+		return a.Unmap().String()
+	}
+	return addr
+}

@@ -210,6 +210,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if cfg.AccessTTL < time.Second || cfg.AccessTTL > core.MaxAccessTTL {
 		bad(EnvAccessTTL, "%s is outside the allowed range [1s, %s]", cfg.AccessTTL, core.MaxAccessTTL)
 	}
+	if cfg.AccessTTL%time.Second != 0 {
+		bad(EnvAccessTTL, "%s is not a whole number of seconds (access tokens carry their lifetime in whole seconds)", cfg.AccessTTL)
+	}
 	if cfg.Leeway > core.MaxLeeway {
 		bad(EnvLeeway, "%s is more than the %s maximum: authguard refuses a larger clock leeway (it would let expired tokens through)", cfg.Leeway, core.MaxLeeway)
 	}

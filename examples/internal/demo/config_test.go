@@ -143,6 +143,7 @@ func TestLoadConfigRefusesBadValues(t *testing.T) {
 		{EnvLeeway, "5", []string{"AUTHGUARD_LEEWAY", `"5" is not a Go duration`}},
 		{EnvAccessTTL, "25h", []string{"AUTHGUARD_ACCESS_TTL", "outside the allowed range"}},
 		{EnvAccessTTL, "500ms", []string{"AUTHGUARD_ACCESS_TTL", "outside the allowed range"}},
+		{EnvAccessTTL, "90.5s", []string{"AUTHGUARD_ACCESS_TTL", "1m30.5s is not a whole number of seconds"}},
 		{EnvRefreshIdleTTL, "721h", []string{"AUTHGUARD_REFRESH_IDLE_TTL", "must not exceed the absolute session lifetime"}},
 		{EnvStore, "mysql://db/auth", []string{"AUTHGUARD_STORE", `unknown store scheme "mysql"`, "sqlite:<path>, memory:"}},
 		{EnvStore, "mongodb://u:topsecret@db/auth", []string{"AUTHGUARD_STORE", `unknown store scheme "mongodb"`}},

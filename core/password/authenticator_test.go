@@ -274,7 +274,7 @@ func TestAuthenticateUnknownUserCostsOneHash(t *testing.T) {
 	}
 	timeIt := func(email string) time.Duration {
 		best := time.Hour
-		for range 3 {
+		for range 5 {
 			start := time.Now()
 			_, err := a.Authenticate(ctx, email, "a wrong password")
 			if d := time.Since(start); d < best {
@@ -288,14 +288,16 @@ func TestAuthenticateUnknownUserCostsOneHash(t *testing.T) {
 	}
 	a.v.hashes.Store(0)
 	known := timeIt("erin@example.com")
-	if n := a.v.hashes.Swap(0); n != 3 {
-		t.Fatalf("wrong password: %d hashes for 3 logins", n)
+	if n := a.v.hashes.Swap(0); n != 5 {
+		t.Fatalf("wrong password: %d hashes for 5 logins", n)
 	}
 	unknown := timeIt("nobody@example.com")
-	if n := a.v.hashes.Swap(0); n != 3 {
-		t.Fatalf("unknown user: %d hashes for 3 logins", n)
+	if n := a.v.hashes.Swap(0); n != 5 {
+		t.Fatalf("unknown user: %d hashes for 5 logins", n)
 	}
-	if unknown < known/2 {
+	// The count above is the proof; the times are a coarse second opinion
+	// (best of five, a wide margin: machines running tests are noisy).
+	if unknown < known/4 {
 		t.Fatalf("unknown user took %v, a real verification %v: the dummy hash is missing", unknown, known)
 	}
 }

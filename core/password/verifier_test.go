@@ -236,8 +236,10 @@ func TestVerifyUnknownCostsAWrongPassword(t *testing.T) {
 	if n := v.hashes.Load(); n != 10 {
 		t.Fatalf("%d computations for 5 unknown and 5 wrong, want one each", n)
 	}
-	if unknown*3 < wrong || wrong*3 < unknown {
-		t.Fatalf("median unknown-user check %v vs wrong password %v: not within a factor of 3", unknown, wrong)
+	// The count above is the proof; the times are a coarse second opinion
+	// with a wide margin (machines running tests are noisy).
+	if unknown*5 < wrong || wrong*5 < unknown {
+		t.Fatalf("median unknown-user check %v vs wrong password %v: not within a factor of 5", unknown, wrong)
 	}
 }
 

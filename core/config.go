@@ -111,7 +111,8 @@ type Config struct {
 	// MaxTokenBytes caps the raw access token length (default 8192).
 	MaxTokenBytes int
 
-	// Throttle limits for login.
+	// LoginThrottle sets the failed-login limits (default 10 per address
+	// and 100 per IP in 15 minutes, no global limit).
 	LoginThrottle ThrottleConfig
 	// TrustedProxies are the peers whose X-Forwarded-For is believed (default none).
 	TrustedProxies []netip.Prefix

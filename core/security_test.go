@@ -1,8 +1,8 @@
 package core_test
 
-// Focused tests for items of the security checklist
-// (security-requirements.md) that had no test of their own. Each test name
-// carries the item number; SECURITY.md maps every item to its tests.
+// Focused tests for items of the security checklist (the R-numbers of
+// SECURITY.md) that had no test of their own. Each test name carries the
+// item number; SECURITY.md maps every item to its tests.
 
 import (
 	"context"

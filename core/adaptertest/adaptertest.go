@@ -1,5 +1,5 @@
 // Package adaptertest is the HTTP conformance suite of authguard: the wire
-// contract (contract.md) as a table of HTTP cases that every router
+// contract (docs/contract.md) as a table of HTTP cases that every router
 // adapter (net/http, chi, gin, fiber) runs unchanged.
 //
 // An adapter test supplies a Factory that builds the adapter's server around

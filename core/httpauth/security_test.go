@@ -1,8 +1,8 @@
 package httpauth_test
 
-// HTTP-level tests for items of the security checklist
-// (security-requirements.md) that had no test of their own. Each test name
-// carries the item number; SECURITY.md maps every item to its tests.
+// HTTP-level tests for items of the security checklist (the R-numbers of
+// SECURITY.md) that had no test of their own. Each test name carries the
+// item number; SECURITY.md maps every item to its tests.
 
 import (
 	"encoding/json"

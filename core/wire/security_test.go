@@ -1,8 +1,8 @@
 package wire_test
 
-// Security checklist items of the HTTP contract (security-requirements.md):
-// each test name carries the item number; SECURITY.md maps every item to
-// its tests.
+// Security checklist items of the HTTP contract (the R-numbers of
+// SECURITY.md): each test name carries the item number; SECURITY.md maps
+// every item to its tests.
 
 import (
 	"bytes"

@@ -1,5 +1,5 @@
-// Package goclient is a Go client for an authguard server (the wire contract
-// in shared/contract.md): it logs in, keeps the tokens in a TokenStore,
+// Package goclient is a Go client for an authguard server (the HTTP contract
+// of docs/contract.md): it logs in, keeps the tokens in a TokenStore,
 // attaches the access token to API requests and refreshes it when it is about
 // to expire or when the server refuses it.
 //

@@ -1,7 +1,7 @@
 package sqlitestore
 
-// R34 of the security checklist (security-requirements.md) for the SQLite
-// store: SECURITY.md maps every item to its tests.
+// R34 of the security checklist (the R-numbers of SECURITY.md) for the
+// SQLite store: SECURITY.md maps every item to its tests.
 
 import (
 	"context"

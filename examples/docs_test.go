@@ -140,3 +140,39 @@ func TestReadmeQuickStartIsTheQuickstartProgram(t *testing.T) {
 		t.Errorf("README.md's quick start differs from examples/quickstart/main.go (less its package comment):\n--- README\n%s\n--- main.go\n%s", block, want)
 	}
 }
+
+// SECURITY.md names, for every item of the checklist, the tests that prove
+// it, as `package-dir: TestName/subtest`. Each named test function must
+// exist in that directory, so the table cannot drift from the code.
+func TestSecurityDocNamesExistingTests(t *testing.T) {
+	root := repoRoot(t)
+	doc, err := os.ReadFile(filepath.Join(root, "SECURITY.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile("`([a-z][a-z0-9/_-]*): ((?:Test|Fuzz|Example|Benchmark)[A-Za-z0-9_]*)[^`]*`")
+	refs := ref.FindAllStringSubmatch(string(doc), -1)
+	if len(refs) < 50 {
+		t.Fatalf("only %d test references found in SECURITY.md: the pattern no longer matches the table", len(refs))
+	}
+	funcs := map[string]string{} // dir -> concatenated test sources
+	for _, m := range refs {
+		dir, name := m[1], m[2]
+		if dir == "directory" { // the legend of the table
+			continue
+		}
+		src, ok := funcs[dir]
+		if !ok {
+			files, _ := filepath.Glob(filepath.Join(root, dir, "*_test.go"))
+			var b strings.Builder
+			for _, f := range files {
+				data, _ := os.ReadFile(f)
+				b.Write(data)
+			}
+			src, funcs[dir] = b.String(), b.String()
+		}
+		if !strings.Contains(src, "func "+name+"(") {
+			t.Errorf("SECURITY.md names %s: %s, which does not exist", dir, name)
+		}
+	}
+}

@@ -1117,6 +1117,32 @@ func errorCases() []testCase {
 	}
 }
 
+// renderings are the bodies the core renders for kind: one per kind, except
+// for a 400 invalid_request, which names its cause: one body per cause in
+// wire's table (the generic description is not among them, since every 400
+// of the contract names its cause).
+func (h *harness) renderings(kind error) [][]byte {
+	srv := wire.New(h.svc)
+	if kind != core.ErrInvalidRequest {
+		return [][]byte{srv.ErrorResponse(kind).Body}
+	}
+	var out [][]byte
+	for reason := range wire.RequestDescriptions() {
+		out = append(out, srv.ErrorResponse(&core.Error{Kind: kind, Reason: reason}).Body)
+	}
+	return out
+}
+
+// Says asserts the exact error_description of an error answer.
+func (r *response) Says(desc string) *response {
+	r.h.t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(r.Body, &m); err != nil || m["error_description"] != desc {
+		r.fatalf("error_description want %q", desc)
+	}
+	return r
+}
+
 // auditedOnce asserts that the log written since mark (the length of the
 // log before res was sent) is exactly one audit line: event with reason.
 func (h *harness) auditedOnce(res *response, mark int, event, reason string) {

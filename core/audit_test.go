@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
@@ -74,5 +75,68 @@ func TestDisabledUserCannotRefresh(t *testing.T) {
 	}
 	if _, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password}); !errors.Is(err, core.ErrInvalidGrant) && !errors.Is(err, core.ErrInvalidCredentials) {
 		t.Fatalf("login of a disabled user: %v, want invalid_grant", err)
+	}
+}
+
+// Every refusal of the service is one audit line with its reason, and the
+// reason of a login without credentials names the missing field.
+func TestRefusalsAreAuditedOnce(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	ctx := context.Background()
+	long := strings.Repeat("p", core.MaxPasswordBytes+1)
+	for _, tc := range []struct {
+		name, event, reason string
+		call                func() error
+	}{
+		{"login without email", "request_refused", "missing_email", func() error {
+			_, err := f.Service.Login(ctx, core.LoginInput{Password: authtest.Password})
+			return err
+		}},
+		{"login without password", "request_refused", "missing_password", func() error {
+			_, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail})
+			return err
+		}},
+		{"login with a password too long", "request_refused", "password_too_long", func() error {
+			_, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: long})
+			return err
+		}},
+		{"logout without credential", "request_refused", "no_credential", func() error {
+			return f.Service.Logout(ctx, core.LogoutInput{})
+		}},
+	} {
+		mark := len(f.Logs.String())
+		err := tc.call()
+		if !errors.Is(err, core.ErrInvalidRequest) || core.ReasonOf(err) != tc.reason {
+			t.Errorf("%s: %v, want invalid_request %s", tc.name, err, tc.reason)
+		}
+		lines := strings.Split(strings.TrimSuffix(f.Logs.String()[mark:], "\n"), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], `"event":"`+tc.event+`"`) || !strings.Contains(lines[0], `"reason":"`+tc.reason+`"`) {
+			t.Errorf("%s: log %q, want one %s line with reason %s", tc.name, lines, tc.event, tc.reason)
+		}
+		if strings.Contains(f.Logs.String(), long) {
+			t.Fatal("the log contains a password")
+		}
+	}
+}
+
+// A refresh refused because less than a second of its session is left is
+// audited like every other failed refresh.
+func TestRefreshOfASessionEndingIsAudited(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.RefreshIdleTTL, c.RefreshAbsoluteTTL = 2*time.Hour, 2*time.Hour }})
+	ctx := context.Background()
+	f.Clock.Advance(500 * time.Millisecond)
+	tr, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 0.3 s left, within the deadline's second: no access token could be valid.
+	f.Clock.Advance(2*time.Hour - 300*time.Millisecond)
+	mark := len(f.Logs.String())
+	if _, err := f.Service.Refresh(ctx, tr.RefreshToken, core.ClientInfo{}); !errors.Is(err, core.ErrInvalidGrant) {
+		t.Fatalf("refresh 0.3 s before the end: %v, want invalid_grant", err)
+	}
+	lines := strings.Split(strings.TrimSuffix(f.Logs.String()[mark:], "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"event":"refresh_failed"`) || !strings.Contains(lines[0], `"reason":"session_expiring"`) {
+		t.Fatalf("log %q, want one refresh_failed line (session_expiring)", lines)
 	}
 }

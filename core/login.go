@@ -38,10 +38,8 @@ type LoginInput struct {
 // Login checks the throttles, then the credentials, then creates a new
 // session (never adopting a client-supplied id) and issues its tokens.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
-	if in.Email == "" || in.Password == "" {
-		return nil, newError(ErrInvalidRequest, "missing_credentials", nil)
-	}
-	if err := CheckCredentialLengths(in.Email, in.Password); err != nil {
+	if err := checkLoginInput(in); err != nil {
+		s.audit(ctx, slog.LevelInfo, "request_refused", in.Client, "", "", ReasonOf(err), slog.String("endpoint", "login"))
 		return nil, err
 	}
 	now := s.now()
@@ -107,6 +105,19 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, err
 	s.live.remember(&sess)
 	s.audit(ctx, slog.LevelInfo, "login_succeeded", in.Client, id.Subject, sid, "")
 	return resp, nil
+}
+
+// checkLoginInput refuses a login without an e-mail address or password
+// (Reason "missing_email", "missing_password") or with one too long (see
+// CheckCredentialLengths), before any store access or hashing.
+func checkLoginInput(in LoginInput) error {
+	switch {
+	case in.Email == "":
+		return newError(ErrInvalidRequest, "missing_email", nil)
+	case in.Password == "":
+		return newError(ErrInvalidRequest, "missing_password", nil)
+	}
+	return CheckCredentialLengths(in.Email, in.Password)
 }
 
 // issue mints an access token for sess and builds the token response. The

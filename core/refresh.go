@@ -98,6 +98,9 @@ func (r *refresher) attempt(ctx context.Context, cur *store.Session) (*TokenResp
 	}
 	resp, err := s.issue(now, &next, id, out)
 	if err != nil {
+		if errors.Is(err, ErrInvalidGrant) {
+			s.audit(ctx, slog.LevelInfo, "refresh_failed", r.client, cur.Subject, cur.ID, ReasonOf(err))
+		}
 		return nil, err
 	}
 	if st != stepRetry {

@@ -55,6 +55,7 @@ func (s *Service) Logout(ctx context.Context, in LogoutInput) error {
 		}
 		sid = c.SessionID
 	default:
+		s.audit(ctx, slog.LevelInfo, "request_refused", in.Client, "", "", "no_credential", slog.String("endpoint", "logout"))
 		return newError(ErrInvalidRequest, "no_credential", nil)
 	}
 	sess, err := s.revoke(ctx, sid, now, "logout")

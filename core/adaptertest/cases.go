@@ -41,6 +41,7 @@ func cases() []testCase {
 	cs = append(cs, cookieCases()...)
 	cs = append(cs, outageCases()...)
 	cs = append(cs, logCases()...)
+	cs = append(cs, errorCases()...)
 	return cs
 }
 
@@ -86,37 +87,51 @@ func padJSON(obj string, n int) string {
 	return obj[:len(obj)-1] + strings.Repeat(" ", n-len(obj)) + "}"
 }
 
-func malformedLogins() []struct{ name, contentType, body string } {
+// malformedLogin is a login request the contract refuses with 400
+// invalid_request, and the error_description that names its cause.
+type malformedLogin struct{ name, contentType, body, desc string }
+
+func malformedLogins() []malformedLogin {
 	pw := authtest.Password
 	u := authtest.UserEmail
-	return []struct{ name, contentType, body string }{
-		{"truncated_json", "application/json", `{"email":"` + u + `","password":`},
-		{"not_json", "application/json", `email=` + u + `&password=` + pw},
-		{"array_body", "application/json", `[` + loginJSON(u, pw) + `]`},
-		{"string_body", "application/json", `"` + u + `"`},
-		{"null_body", "application/json", `null`},
-		{"empty_body", "application/json", ``},
-		{"empty_object", "application/json", `{}`},
-		{"missing_email", "application/json", `{"password":"` + pw + `"}`},
-		{"missing_password", "application/json", `{"email":"` + u + `"}`},
-		{"null_email", "application/json", `{"email":null,"password":"` + pw + `"}`},
-		{"null_password", "application/json", `{"email":"` + u + `","password":null}`},
-		{"number_email", "application/json", `{"email":42,"password":"` + pw + `"}`},
-		{"number_password", "application/json", `{"email":"` + u + `","password":42}`},
-		{"bool_password", "application/json", `{"email":"` + u + `","password":true}`},
-		{"object_password", "application/json", `{"email":"` + u + `","password":{"v":"` + pw + `"}}`},
-		{"array_email", "application/json", `{"email":["` + u + `"],"password":"` + pw + `"}`},
-		{"empty_email", "application/json", `{"email":"","password":"` + pw + `"}`},
-		{"empty_password", "application/json", `{"email":"` + u + `","password":""}`},
-		{"trailing_data", "application/json", loginJSON(u, pw) + ` {}`},
-		{"device_name_not_string", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":5}}`},
-		{"device_name_too_long", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":"` + strings.Repeat("d", wire.MaxDeviceNameBytes+1) + `"}}`},
-		{"text_plain_content_type", "text/plain", loginJSON(u, pw)},
-		{"no_content_type", "", loginJSON(u, pw)},
+	const (
+		notObject   = "request body must be a JSON object"
+		badJSON     = "malformed JSON"
+		needEmail   = "email is required"
+		needPass    = "password is required"
+		emailString = "email must be a string"
+		passString  = "password must be a string"
+		contentType = "Content-Type must be application/json"
+	)
+	return []malformedLogin{
+		{"truncated_json", "application/json", `{"email":"` + u + `","password":`, badJSON},
+		{"not_json", "application/json", `email=` + u + `&password=` + pw, notObject},
+		{"array_body", "application/json", `[` + loginJSON(u, pw) + `]`, notObject},
+		{"string_body", "application/json", `"` + u + `"`, notObject},
+		{"null_body", "application/json", `null`, notObject},
+		{"empty_body", "application/json", ``, "request body is required"},
+		{"empty_object", "application/json", `{}`, needEmail},
+		{"missing_email", "application/json", `{"password":"` + pw + `"}`, needEmail},
+		{"missing_password", "application/json", `{"email":"` + u + `"}`, needPass},
+		{"null_email", "application/json", `{"email":null,"password":"` + pw + `"}`, needEmail},
+		{"null_password", "application/json", `{"email":"` + u + `","password":null}`, needPass},
+		{"number_email", "application/json", `{"email":42,"password":"` + pw + `"}`, emailString},
+		{"number_password", "application/json", `{"email":"` + u + `","password":42}`, passString},
+		{"bool_password", "application/json", `{"email":"` + u + `","password":true}`, passString},
+		{"object_password", "application/json", `{"email":"` + u + `","password":{"v":"` + pw + `"}}`, passString},
+		{"array_email", "application/json", `{"email":["` + u + `"],"password":"` + pw + `"}`, emailString},
+		{"empty_email", "application/json", `{"email":"","password":"` + pw + `"}`, needEmail},
+		{"empty_password", "application/json", `{"email":"` + u + `","password":""}`, needPass},
+		{"trailing_data", "application/json", loginJSON(u, pw) + ` {}`, badJSON},
+		{"device_not_object", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":"Pixel"}`, "device must be a JSON object"},
+		{"device_name_not_string", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":5}}`, "device name must be a string"},
+		{"device_name_too_long", "application/json", `{"email":"` + u + `","password":"` + pw + `","device":{"name":"` + strings.Repeat("d", wire.MaxDeviceNameBytes+1) + `"}}`, "device name too long"},
+		{"text_plain_content_type", "text/plain", loginJSON(u, pw), contentType},
+		{"no_content_type", "", loginJSON(u, pw), contentType},
 	}
 }
 
-func (h *harness) sendMalformedLogin(m struct{ name, contentType, body string }) *response {
+func (h *harness) sendMalformedLogin(m malformedLogin) *response {
 	q := h.req("POST", h.auth("/login")).Raw([]byte(m.body))
 	if m.contentType != "" {
 		q.H("Content-Type", m.contentType)
@@ -209,7 +224,7 @@ func loginCases() []testCase {
 	}
 	for _, m := range malformedLogins() {
 		cs = append(cs, testCase{name: "login/malformed_400/" + m.name, run: func(h *harness) {
-			h.sendMalformedLogin(m).Err(core.ErrInvalidRequest)
+			h.sendMalformedLogin(m).Err(core.ErrInvalidRequest).Says(m.desc)
 		}})
 	}
 	return cs
@@ -271,7 +286,7 @@ func throttleCases() []testCase {
 		}},
 		{name: "throttle/malformed_requests_not_counted", run: func(h *harness) {
 			for _, m := range malformedLogins() {
-				h.sendMalformedLogin(m).Err(core.ErrInvalidRequest)
+				h.sendMalformedLogin(m).Err(core.ErrInvalidRequest).Says(m.desc)
 			}
 			for range 3 {
 				h.loginAttempt(authtest.UserEmail, strings.Repeat("p", core.MaxPasswordBytes+1)).Err(core.ErrInvalidRequest)
@@ -987,5 +1002,160 @@ func logCases() []testCase {
 			h.check(strings.Count(logs, "\n") >= 10, "expected audit events in the log, got %d lines", strings.Count(logs, "\n"))
 			// checkLogs (run after every case) searches the log for every secret above.
 		}},
+	}
+}
+
+// Descriptions of the answers that never say why.
+const (
+	grantDescription = "invalid credentials or refresh token"
+	tokenDescription = "invalid or expired access token"
+)
+
+func errorCases() []testCase {
+	return []testCase{
+		{name: "errors/invalid_request_names_the_cause", run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			u, pw := authtest.UserEmail, authtest.Password
+			login := func() *request { return h.req("POST", h.auth("/login")) }
+			refresh := func() *request { return h.req("POST", h.auth("/refresh")) }
+			bad := func(q *request, desc string) { q.Send().Err(core.ErrInvalidRequest).Says(desc) }
+			bad(login().Raw([]byte(loginJSON(u, pw))).H("Content-Type", "text/plain"), "Content-Type must be application/json")
+			bad(login().JSON(`{"password":"`+pw+`"}`), "email is required")
+			bad(login().JSON(`{"email":"`+u+`","password":""}`), "password is required")
+			bad(login().JSON(`{"email":7,"password":"`+pw+`"}`), "email must be a string")
+			bad(login().JSON(`["`+u+`"]`), "request body must be a JSON object")
+			bad(login().JSON(`{"email":`), "malformed JSON")
+			h.secret(strings.Repeat("p", core.MaxPasswordBytes+1), "password")
+			bad(login().JSON(loginJSON(u, strings.Repeat("p", core.MaxPasswordBytes+1))), "password too long")
+			bad(login().JSON(loginJSON(strings.Repeat("e", core.MaxEmailBytes)+"@example.com", pw)), "email too long")
+			bad(refresh().JSON(`{}`), "refresh token missing")
+			bad(refresh(), "refresh token missing")
+			bad(refresh().JSON(`{"refreshToken":""}`), "refreshToken must not be empty")
+			bad(refresh().JSON(`{"refreshToken":5}`), "refreshToken must be a string")
+			bad(refresh().Cookie(wire.RefreshCookieName, a.Cookie.Value), "cookie transport requires the X-Auth-Transport header")
+			bad(h.req("POST", h.auth("/logout")).Cookie(wire.RefreshCookieName, a.Cookie.Value), "cookie transport requires the X-Auth-Transport header")
+			bad(h.req("POST", h.auth("/logout")), "a refresh token or an access token is required")
+			bad(h.cookieRefresh(a.Cookie.Value).H("Origin", evilOrigin), "origin not allowed")
+			bad(h.cookieRefresh(a.Cookie.Value).H("Sec-Fetch-Site", "cross-site"), "cross-site request refused")
+			v := wire.RefreshCookieName + "=" + a.Cookie.Value
+			bad(refresh().CookieMode().H("Cookie", v+"; "+v), "refresh cookie sent more than once")
+			bad(h.req("GET", "/api/profile").Bearer(a.Access).Bearer(a.Access), "two credentials in one request")
+			bad(h.req("POST", h.auth("/logout")).Bearer(a.Access).Bearer(a.Access), "two credentials in one request")
+			login().JSON(padJSON(loginJSON(u, pw), wire.MaxBodyBytes+1)).Send().Err(core.ErrBodyTooLarge).Says("request body too large")
+			h.live(a.Access, h.f.UserID)
+		}},
+		{name: "errors/invalid_grant_one_body(login wrong, unknown, disabled; refresh unknown, reused)", run: func(h *harness) {
+			wrong := h.loginAttempt(authtest.UserEmail, wrongPassword).Err(core.ErrInvalidGrant).Says(grantDescription)
+			sameAnswer(wrong, h.loginAttempt(ghostEmail, wrongPassword).Err(core.ErrInvalidGrant))
+			ctx := context.Background()
+			adm, err := h.f.Store.UserByEmail(ctx, authtest.AdminEmail)
+			h.check(err == nil, "UserByEmail: %v", err)
+			adm.Disabled = true
+			h.check(h.f.Store.UpdateUser(ctx, adm) == nil, "UpdateUser failed")
+			sameAnswer(wrong, h.loginReq(authtest.AdminEmail).Send().Err(core.ErrInvalidGrant))
+			t0 := h.login(authtest.UserEmail)
+			t1 := h.refresh(t0.Refresh).Tokens()
+			h.f.Clock.Advance(h.svc.Config().RefreshGrace + time.Second)
+			sameAnswer(wrong, h.refresh(unknownRefresh).Err(core.ErrInvalidGrant))
+			sameAnswer(wrong, h.refresh(t0.Refresh).Err(core.ErrInvalidGrant)) // reused
+			sameAnswer(wrong, h.refresh(t1.Refresh).Err(core.ErrInvalidGrant)) // its session revoked by the reuse
+		}},
+		{name: "errors/invalid_token_one_body(garbage, tampered, refresh token, revoked, expired)", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			garbage := h.profile("garbage").Err(core.ErrInvalidToken).Says(tokenDescription)
+			sameAnswer(garbage, h.profile(a.Access+"x").Err(core.ErrInvalidToken))
+			sameAnswer(garbage, h.profile(a.Refresh).Err(core.ErrInvalidToken))
+			b := h.login(authtest.UserEmail)
+			h.logout(a.Refresh).NoContent()
+			sameAnswer(garbage, h.profile(a.Access).Err(core.ErrInvalidToken))
+			h.f.Clock.Advance(time.Hour)
+			sameAnswer(garbage, h.profile(b.Access).Err(core.ErrInvalidToken))
+		}},
+		{name: "logs/each_refusal_one_audit_line(configured ag_access)", config: func(c *core.Config) { c.Cookie.AccessCookie = "ag_access" }, run: func(h *harness) {
+			a := h.cookieLogin(authtest.UserEmail)
+			u, pw := authtest.UserEmail, authtest.Password
+			h.secret(strings.Repeat("p", core.MaxPasswordBytes+1), "password")
+			h.secret(wrongPassword, "password")
+			login := func() *request { return h.req("POST", h.auth("/login")) }
+			refresh := func() *request { return h.req("POST", h.auth("/refresh")) }
+			logout := func() *request { return h.req("POST", h.auth("/logout")) }
+			cross := func(q *request) *request { return q.H("Sec-Fetch-Site", "cross-site") }
+			for _, x := range []struct {
+				event, reason string
+				q             *request
+			}{
+				{"request_refused", "content_type", login().Raw([]byte(loginJSON(u, pw))).H("Content-Type", "text/plain")},
+				{"request_refused", "missing_email", login().JSON(`{"password":"` + pw + `"}`)},
+				{"request_refused", "missing_password", login().JSON(`{"email":"` + u + `","password":""}`)},
+				{"request_refused", "password_too_long", login().JSON(loginJSON(u, strings.Repeat("p", core.MaxPasswordBytes+1)))},
+				{"request_refused", "body_too_large", login().JSON(padJSON(loginJSON(u, pw), wire.MaxBodyBytes+1))},
+				{"request_refused", "csrf_cross_site", cross(h.loginReq(u).CookieMode())},
+				{"request_refused", "csrf_origin", h.loginReq(u).CookieMode().H("Origin", evilOrigin)},
+				{"login_failed", "wrong_password", login().JSON(loginJSON(u, wrongPassword))},
+				{"login_failed", "unknown_user", login().JSON(loginJSON(ghostEmail, wrongPassword))},
+				{"request_refused", "no_refresh_token", refresh().JSON(`{}`)},
+				{"request_refused", "cookie_without_transport", refresh().Cookie(wire.RefreshCookieName, a.Cookie.Value)},
+				{"request_refused", "csrf_origin", h.cookieRefresh(a.Cookie.Value).H("Origin", evilOrigin)},
+				{"refresh_failed", "malformed_token", h.cookieRefresh(unknownRefresh)},
+				{"request_refused", "no_credential", logout()},
+				{"request_refused", "multiple_credentials", logout().Bearer(a.Access).Bearer(a.Access)},
+				{"request_refused", "csrf_cross_site", cross(h.cookieLogout(a.Cookie.Value))},
+				{"request_refused", "csrf_cross_site", cross(logout().Cookie("ag_access", a.Access))},
+				{"access_denied", "multiple_credentials", h.req("GET", "/api/profile").Bearer(a.Access).Bearer(a.Access)},
+				{"access_denied", "multiple_credentials", h.req("GET", "/api/profile").Bearer(a.Access).Cookie("ag_access", a.Access)},
+				{"access_denied", "csrf_cross_site", cross(h.req("GET", "/api/profile").Cookie("ag_access", a.Access))},
+				{"access_denied", "csrf_origin", h.req("GET", h.auth("/me")).Cookie("ag_access", a.Access).H("Origin", evilOrigin)},
+				{"access_denied", "missing_role", h.req("GET", "/api/admin/stats").Bearer(a.Access)},
+			} {
+				mark := len(h.f.Logs.String())
+				res := x.q.Send()
+				h.check(res.Status >= 400, "%s: status %d, want a refusal", res.label, res.Status)
+				h.auditedOnce(res, mark, x.event, x.reason)
+			}
+			h.live(a.Access, h.f.UserID)
+		}},
+	}
+}
+
+// renderings are the bodies the core renders for kind: one per kind, except
+// for a 400 invalid_request, which names its cause: one body per cause in
+// wire's table (the generic description is not among them, since every 400
+// of the contract names its cause).
+func (h *harness) renderings(kind error) [][]byte {
+	srv := wire.New(h.svc)
+	if kind != core.ErrInvalidRequest {
+		return [][]byte{srv.ErrorResponse(kind).Body}
+	}
+	var out [][]byte
+	for reason := range wire.RequestDescriptions() {
+		out = append(out, srv.ErrorResponse(&core.Error{Kind: kind, Reason: reason}).Body)
+	}
+	return out
+}
+
+// Says asserts the exact error_description of an error answer.
+func (r *response) Says(desc string) *response {
+	r.h.t.Helper()
+	var m map[string]string
+	if err := json.Unmarshal(r.Body, &m); err != nil || m["error_description"] != desc {
+		r.fatalf("error_description want %q", desc)
+	}
+	return r
+}
+
+// auditedOnce asserts that the log written since mark (the length of the
+// log before res was sent) is exactly one audit line: event with reason.
+func (h *harness) auditedOnce(res *response, mark int, event, reason string) {
+	h.t.Helper()
+	lines := strings.Split(strings.TrimSuffix(h.f.Logs.String()[mark:], "\n"), "\n")
+	if len(lines) != 1 || lines[0] == "" {
+		res.fatalf("want exactly one audit line (%s %s), got %d: %q", event, reason, len(lines), lines)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &m); err != nil {
+		res.fatalf("audit line is not JSON: %v", err)
+	}
+	if m["event"] != event || m["reason"] != reason {
+		res.fatalf("audit line %s, want event %q reason %q", lines[0], event, reason)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"mime"
 	"strconv"
 	"strings"
@@ -68,23 +69,9 @@ func (s *Server) serveSessions(ctx context.Context, p *core.Principal) *Response
 }
 
 func (s *Server) serveLogin(ctx context.Context, r Request) *Response {
-	cookieMode, resp := s.transport(r)
-	if resp != nil {
-		return resp
-	}
-	var body loginBody
-	if err := readJSON(r, &body, true); err != nil {
-		return s.ErrorResponse(err)
-	}
-	if body.Email == nil || body.Password == nil {
-		return s.ErrorResponse(newError(core.ErrInvalidRequest, "missing_credentials"))
-	}
-	in := core.LoginInput{Email: *body.Email, Password: *body.Password, Client: s.ClientInfo(r)}
-	if body.Device != nil && body.Device.Name != nil {
-		if len(*body.Device.Name) > MaxDeviceNameBytes {
-			return s.ErrorResponse(newError(core.ErrInvalidRequest, "device_name_too_long"))
-		}
-		in.DeviceName = *body.Device.Name
+	in, cookieMode, err := s.loginInput(r)
+	if err != nil {
+		return s.refuse(ctx, r, "login", err)
 	}
 	tr, err := s.svc.Login(ctx, in)
 	if err != nil {
@@ -93,17 +80,43 @@ func (s *Server) serveLogin(ctx context.Context, r Request) *Response {
 	return s.tokenResponse(tr, cookieMode)
 }
 
-func (s *Server) serveRefresh(ctx context.Context, r Request) *Response {
-	cookieMode, resp := s.transport(r)
-	if resp != nil {
-		return resp
-	}
-	tok, err := s.refreshCredential(r, cookieMode)
+// loginInput reads a login request: the transport, then the body.
+func (s *Server) loginInput(r Request) (core.LoginInput, bool, error) {
+	cookieMode, err := s.transport(r)
 	if err != nil {
-		return s.ErrorResponse(err)
+		return core.LoginInput{}, cookieMode, err
 	}
-	if tok == "" {
-		return s.ErrorResponse(newError(core.ErrInvalidRequest, "no_refresh_token"))
+	var body loginBody
+	if err := readJSON(r, &body, true); err != nil {
+		return core.LoginInput{}, cookieMode, err
+	}
+	switch {
+	case body.Email == nil:
+		return core.LoginInput{}, cookieMode, errMissingEmail
+	case body.Password == nil:
+		return core.LoginInput{}, cookieMode, errMissingPassword
+	}
+	in := core.LoginInput{Email: *body.Email, Password: *body.Password, Client: s.ClientInfo(r)}
+	if body.Device != nil && body.Device.Name != nil {
+		if len(*body.Device.Name) > MaxDeviceNameBytes {
+			return core.LoginInput{}, cookieMode, errDeviceNameTooLong
+		}
+		in.DeviceName = *body.Device.Name
+	}
+	return in, cookieMode, nil
+}
+
+func (s *Server) serveRefresh(ctx context.Context, r Request) *Response {
+	cookieMode, err := s.transport(r)
+	var tok string
+	if err == nil {
+		tok, err = s.refreshCredential(r, cookieMode)
+	}
+	if err == nil && tok == "" {
+		err = missingCredential(r, cookieMode, errNoRefreshToken)
+	}
+	if err != nil {
+		return s.refuse(ctx, r, "refresh", err)
 	}
 	tr, err := s.svc.Refresh(ctx, tok, s.ClientInfo(r))
 	if err != nil {
@@ -117,13 +130,13 @@ func (s *Server) serveRefresh(ctx context.Context, r Request) *Response {
 }
 
 func (s *Server) serveLogout(ctx context.Context, r Request) *Response {
-	cookieMode, resp := s.transport(r)
-	if resp != nil {
-		return resp
+	cookieMode, err := s.transport(r)
+	var tok string
+	if err == nil {
+		tok, err = s.refreshCredential(r, cookieMode)
 	}
-	tok, err := s.refreshCredential(r, cookieMode)
 	if err != nil {
-		return s.ErrorResponse(err)
+		return s.refuse(ctx, r, "logout", err)
 	}
 	in := core.LogoutInput{RefreshToken: tok, Client: s.ClientInfo(r)}
 	if tok == "" {
@@ -134,8 +147,11 @@ func (s *Server) serveLogout(ctx context.Context, r Request) *Response {
 			s.svc.Audit(ctx, "logout_noop", err, in.Client, "", "")
 			return s.clearCookie(noContent())
 		}
+		if err == nil && bearer == "" {
+			err = missingCredential(r, cookieMode, errNoLogoutCredential)
+		}
 		if err != nil {
-			return s.ErrorResponse(err)
+			return s.refuse(ctx, r, "logout", err)
 		}
 		in.AccessToken = bearer
 	}
@@ -143,6 +159,24 @@ func (s *Server) serveLogout(ctx context.Context, r Request) *Response {
 		return s.ErrorResponse(err)
 	}
 	return s.clearCookie(noContent())
+}
+
+// refuse answers a request the contract refuses before the service sees
+// it, and writes the refusal's one audit line (event "request_refused",
+// with the reason and the endpoint).
+func (s *Server) refuse(ctx context.Context, r Request, endpoint string, err error) *Response {
+	s.svc.Audit(ctx, "request_refused", err, s.ClientInfo(r), "", "", slog.String("endpoint", endpoint))
+	return s.ErrorResponse(err)
+}
+
+// missingCredential is the refusal of a token request that carries no
+// credential: a refresh cookie sent without cookie transport is named as
+// such, anything else is missing.
+func missingCredential(r Request, cookieMode bool, missing error) error {
+	if !cookieMode && r.CookieCount(RefreshCookieName) > 0 {
+		return errCookieWithoutTransport
+	}
+	return missing
 }
 
 func (s *Server) clearCookie(out *Response) *Response {
@@ -153,19 +187,25 @@ func (s *Server) clearCookie(out *Response) *Response {
 // transport reports whether the request asked for cookie transport and, if
 // so, applies the CSRF defence: a cross-site Sec-Fetch-Site or an Origin that
 // is not allowed is refused.
-func (s *Server) transport(r Request) (bool, *Response) {
+func (s *Server) transport(r Request) (bool, error) {
 	if !strings.EqualFold(strings.TrimSpace(r.Header(HeaderTransport)), "cookie") {
 		return false, nil
 	}
-	if err := s.checkSameSite(r); err != nil {
-		return true, s.ErrorResponse(err)
-	}
-	return true, nil
+	return true, s.checkSameSite(r)
 }
 
+// The refusals of the token endpoints (descriptions: requestDescriptions).
 var (
-	errCrossSite   = newError(core.ErrInvalidRequest, "csrf_cross_site")
-	errCrossOrigin = newError(core.ErrInvalidRequest, "csrf_origin")
+	errCrossSite              = newError(core.ErrInvalidRequest, "csrf_cross_site")
+	errCrossOrigin            = newError(core.ErrInvalidRequest, "csrf_origin")
+	errMissingEmail           = newError(core.ErrInvalidRequest, "missing_email")
+	errMissingPassword        = newError(core.ErrInvalidRequest, "missing_password")
+	errDeviceNameTooLong      = newError(core.ErrInvalidRequest, "device_name_too_long")
+	errNoRefreshToken         = newError(core.ErrInvalidRequest, "no_refresh_token")
+	errEmptyRefreshToken      = newError(core.ErrInvalidRequest, "empty_refresh_token")
+	errNoLogoutCredential     = newError(core.ErrInvalidRequest, "no_credential")
+	errCookieWithoutTransport = newError(core.ErrInvalidRequest, "cookie_without_transport")
+	errDuplicateCookie        = newError(core.ErrInvalidRequest, "duplicate_cookie")
 )
 
 // checkSameSite is the CSRF defence of every cookie-carried credential: a
@@ -192,18 +232,28 @@ func (s *Server) refreshCredential(r Request, cookieMode bool) (string, error) {
 	}
 	if body.RefreshToken != nil {
 		if *body.RefreshToken == "" {
-			return "", newError(core.ErrInvalidRequest, "empty_refresh_token")
+			return "", errEmptyRefreshToken
 		}
 		return *body.RefreshToken, nil
 	}
 	if cookieMode {
 		if r.CookieCount(RefreshCookieName) > 1 {
-			return "", newError(core.ErrInvalidRequest, "duplicate_cookie")
+			return "", errDuplicateCookie
 		}
 		v, _ := r.Cookie(RefreshCookieName)
 		return v, nil
 	}
 	return "", nil
+}
+
+// typeReasons names the refusal of a JSON value of the wrong type, by the
+// path of its field.
+var typeReasons = map[string]string{
+	"email":        "email_not_string",
+	"password":     "password_not_string",
+	"device":       "device_not_object",
+	"device.name":  "device_name_not_string",
+	"refreshToken": "refresh_token_not_string",
 }
 
 // readJSON decodes a JSON object body. An empty body is an error only when
@@ -231,6 +281,10 @@ func readJSON(r Request, v any, required bool) error {
 		return newError(core.ErrInvalidRequest, "not_an_object")
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && typeReasons[te.Field] != "" {
+			return newError(core.ErrInvalidRequest, typeReasons[te.Field])
+		}
 		return newError(core.ErrInvalidRequest, "malformed_json")
 	}
 	return nil

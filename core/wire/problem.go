@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"strconv"
 	"time"
 
@@ -38,12 +39,16 @@ const (
 
 // ProblemFor maps any error to the Problem the client sees. Descriptions are
 // fixed strings: no parser detail, key id or token material ever reaches them.
+// A 400 invalid_request names its cause (RequestDescription of the error's
+// reason); every other answer has one description per kind, so a failed
+// login or refresh (invalid_grant), an invalid access token and an outage
+// never say why.
 func ProblemFor(err error) Problem {
 	switch {
 	case errors.Is(err, core.ErrBodyTooLarge):
-		return Problem{Status: 413, Code: CodeInvalidRequest, Description: "request body too large"}
+		return Problem{Status: 413, Code: CodeInvalidRequest, Description: requestDescriptions["body_too_large"]}
 	case errors.Is(err, core.ErrInvalidRequest):
-		return Problem{Status: 400, Code: CodeInvalidRequest, Description: "malformed request"}
+		return Problem{Status: 400, Code: CodeInvalidRequest, Description: RequestDescription(core.ReasonOf(err))}
 	case errors.Is(err, core.ErrInvalidGrant), errors.Is(err, core.ErrInvalidCredentials):
 		return Problem{Status: 400, Code: CodeInvalidGrant, Description: "invalid credentials or refresh token"}
 	case errors.Is(err, core.ErrNoCredential):
@@ -66,6 +71,63 @@ func ProblemFor(err error) Problem {
 	default:
 		return Problem{Status: 500, Code: CodeServerError, Description: "internal server error"}
 	}
+}
+
+// GenericRequestDescription is the description of a 400 invalid_request
+// whose reason has no entry in the table of RequestDescriptions.
+const GenericRequestDescription = "malformed request"
+
+// requestDescriptions is the one table of the causes a 400 invalid_request
+// names: reason word (core.Error.Reason) -> error_description. Every text is
+// fixed (nothing from the request is echoed) and tells nothing about
+// accounts; reasons that could (an address already taken) stay out of it.
+var requestDescriptions = map[string]string{
+	// the body ("body_too_large" is the 413 of ErrBodyTooLarge)
+	"body_too_large":  "request body too large",
+	"body_unreadable": "request body could not be read",
+	"empty_body":      "request body is required",
+	"content_type":    "Content-Type must be application/json",
+	"not_an_object":   "request body must be a JSON object",
+	"malformed_json":  "malformed JSON",
+	// login
+	"missing_email":          "email is required",
+	"missing_password":       "password is required",
+	"password_empty":         "password is required",
+	"email_not_string":       "email must be a string",
+	"password_not_string":    "password must be a string",
+	"invalid_email":          "email is not a valid address",
+	"email_too_long":         "email too long",
+	"password_too_long":      "password too long",
+	"device_not_object":      "device must be a JSON object",
+	"device_name_not_string": "device name must be a string",
+	"device_name_too_long":   "device name too long",
+	// refresh and logout
+	"no_refresh_token":         "refresh token missing",
+	"empty_refresh_token":      "refreshToken must not be empty",
+	"refresh_token_not_string": "refreshToken must be a string",
+	"cookie_without_transport": "cookie transport requires the X-Auth-Transport header",
+	"duplicate_cookie":         "refresh cookie sent more than once",
+	"no_credential":            "a refresh token or an access token is required",
+	// credentials and CSRF
+	"multiple_credentials": "two credentials in one request",
+	"csrf_cross_site":      "cross-site request refused",
+	"csrf_origin":          "origin not allowed",
+}
+
+// RequestDescription returns the error_description of a 400 invalid_request
+// refused for reason: its entry in the table of RequestDescriptions, else
+// GenericRequestDescription.
+func RequestDescription(reason string) string {
+	if d, ok := requestDescriptions[reason]; ok {
+		return d
+	}
+	return GenericRequestDescription
+}
+
+// RequestDescriptions returns a copy of the table of the causes a 400
+// invalid_request names: reason word -> error_description.
+func RequestDescriptions() map[string]string {
+	return maps.Clone(requestDescriptions)
 }
 
 // retryAfterSeconds renders a Retry-After value: whole seconds, rounded up, at least 1.

@@ -32,43 +32,32 @@ import (
 //
 // Mount panics, like http.ServeMux.Handle, on a setup that would serve the
 // contract wrongly: a group whose prefix the configured mount prefix is not
-// under, or an engine with RedirectFixedPath on (it redirects
-// DELETE /AUTH/SESSIONS and //auth/sessions to DELETE /auth/sessions).
+// under (the error wraps core.ErrConfig and names the MountPrefix to set),
+// or an engine with RedirectFixedPath on (it redirects DELETE /AUTH/SESSIONS
+// and //auth/sessions to DELETE /auth/sessions).
 func Mount(r gin.IRoutes, svc *core.Service) {
 	srv := wire.New(svc)
-	base := groupBase(r, svc.Config().MountPrefix)
-	for _, rt := range srv.Routes() {
-		path, ok := strings.CutPrefix(rt.Path, base)
-		if !ok {
-			continue // the JWKS route, outside the group
-		}
+	if e, ok := r.(*gin.Engine); ok && e.RedirectFixedPath {
+		panic(fmt.Errorf("ginauth: Mount: %w: the engine's RedirectFixedPath redirects DELETE /AUTH/SESSIONS to DELETE %s/sessions "+
+			"(revoking every other session): set engine.RedirectFixedPath = false", core.ErrConfig, svc.Config().MountPrefix))
+	}
+	var base string
+	if g, ok := r.(interface{ BasePath() string }); ok {
+		base = g.BasePath()
+	}
+	routes, err := srv.RoutesUnder(base)
+	if err != nil {
+		panic(fmt.Errorf("ginauth: Mount: %w", err))
+	}
+	for _, rt := range routes {
 		if rt.Param != "" {
 			// A catch-all, so that no path under {prefix}/sessions/ is left
 			// to gin's redirects: one segment is the id, more are 404.
-			r.Handle(rt.Method, path+"*"+rt.Param, serveRest(srv, rt.Endpoint, rt.Param))
+			r.Handle(rt.Method, rt.Path+"*"+rt.Param, serveRest(srv, rt.Endpoint, rt.Param))
 			continue
 		}
-		r.Handle(rt.Method, path, serve(srv, rt.Endpoint, rt.Param))
+		r.Handle(rt.Method, rt.Path, serve(srv, rt.Endpoint, rt.Param))
 	}
-}
-
-// groupBase returns the base path of the group r ("" for the engine) and
-// panics when Mount cannot serve the contract there.
-func groupBase(r gin.IRoutes, prefix string) string {
-	if e, ok := r.(*gin.Engine); ok && e.RedirectFixedPath {
-		panic("ginauth: Mount: the engine's RedirectFixedPath redirects DELETE /AUTH/SESSIONS to DELETE " +
-			prefix + "/sessions (revoking every other session); set engine.RedirectFixedPath = false")
-	}
-	g, ok := r.(interface{ BasePath() string })
-	if !ok {
-		return ""
-	}
-	base := strings.TrimSuffix(g.BasePath(), "/")
-	if base != "" && !strings.HasPrefix(prefix+"/", base+"/") {
-		panic(fmt.Sprintf("ginauth: Mount on the group %s would serve %s%s/... while the refresh cookie's Path is %s: "+
-			"set core.Config.MountPrefix = %q", base, base, prefix, prefix, base+"/auth"))
-	}
-	return base
 }
 
 // endpoint serves one endpoint of the contract; param names the path

@@ -710,8 +710,44 @@ func tamper(h *harness, tok string, part int, edit func([]byte) []byte) string {
 	return strings.Join(parts, ".")
 }
 
+// forge signs an access token with the service's own key, claims valid
+// but for sid and sub, which name what the case wants.
+func (h *harness) forge(sub, sid string) string {
+	h.t.Helper()
+	now := h.svc.Config().Now().Unix()
+	tok, err := h.svc.Keys().Sign(&token.AccessClaims{
+		Issuer: authtest.Issuer, Audience: []string{authtest.Audience}, Subject: sub, SessionID: sid,
+		IssuedAt: now, AuthTime: now, ExpiresAt: now + 600, ID: fmt.Sprintf("forged-%d", h.step), Roles: []string{"admin"},
+	})
+	h.check(err == nil, "Sign: %v", err)
+	h.secret(tok, "access")
+	return tok
+}
+
 func guardCases() []testCase {
 	return []testCase{
+		{name: "guard/unknown_session_or_subject_401(signed with the service's key)", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			for _, tok := range []string{
+				h.forge(h.f.UserID, "no-such-session"), // a session the store does not have
+				h.forge(h.f.AdminID, u.SessionID),      // the user's session, the admin's subject
+				h.forge(h.f.UserID, adm.SessionID),     // the admin's session, the user's subject
+				h.forge("no-such-user", u.SessionID),
+			} {
+				for _, rt := range guardedRoutes(h) {
+					h.req(rt[0], rt[1]).Bearer(tok).Send().Err(core.ErrInvalidToken)
+				}
+				h.req("GET", "/api/optional").Bearer(tok).Send().Err(core.ErrInvalidToken)
+			}
+			// the same session's own token (signed the same way) keeps working
+			same := h.forge(h.f.UserID, u.SessionID)
+			h.live(same, h.f.UserID)
+			h.req("GET", h.auth("/me")).Bearer(same).Send().Want(200)
+			h.live(u.Access, h.f.UserID)
+			h.live(adm.Access, h.f.AdminID)
+			h.refresh(u.Refresh).Tokens()
+		}},
 		{name: "guard/no_credential_401_every_route", run: func(h *harness) {
 			for _, rt := range guardedRoutes(h) {
 				h.req(rt[0], rt[1]).Send().Err(core.ErrNoCredential)

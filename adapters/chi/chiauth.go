@@ -135,8 +135,12 @@ func JWKS(svc *core.Service) http.Handler { return httpauth.JWKS(svc) }
 //	GET    /auth/me, /auth/sessions
 //	DELETE /auth/sessions, /auth/sessions/{id}
 //
-// Call it on the root router (not under a Route or Mount prefix), so the
-// paths and the refresh cookie's Path agree with the configuration.
+// Call it on the root router, not under a Route, Mount or Group prefix: chi
+// does not expose a sub-router's prefix, so the routes would move while the
+// refresh cookie's Path stays the configured prefix, and browsers would
+// never send the cookie to the refresh endpoint. To serve the endpoints
+// under /api/v1, set core.Config.MountPrefix = "/api/v1/auth" and call
+// Mount on the root router.
 func Mount(r chi.Router, svc *core.Service) {
 	for _, rt := range wire.New(svc).Routes() {
 		path := rt.Path

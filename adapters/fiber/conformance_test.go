@@ -62,7 +62,7 @@ func serve(t *testing.T, app *fiber.App) adaptertest.Do {
 			return ln.DialWithLocalAddr(&net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1234})
 		},
 		DisableCompression: true,
-	}}
+	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		_ = app.Shutdown()

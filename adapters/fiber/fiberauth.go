@@ -46,18 +46,12 @@ func setPrincipal(c *fiber.Ctx, p *core.Principal) {
 // strings fiber builds on them) are reused by later requests.
 type request struct{ c *fiber.Ctx }
 
-func (q request) Header(name string) string {
-	return string(q.c.Request().Header.Peek(name))
-}
+func (q request) Header(name string) string { return string(q.c.Request().Header.Peek(name)) }
 
 func (q request) HeaderValues(name string) []string {
-	raw := q.c.Request().Header.PeekAll(name)
-	if len(raw) == 0 {
-		return nil
-	}
-	out := make([]string, len(raw))
-	for i, v := range raw {
-		out[i] = string(v)
+	var out []string
+	for _, v := range q.c.Request().Header.PeekAll(name) {
+		out = append(out, string(v))
 	}
 	return out
 }
@@ -75,21 +69,16 @@ func (q request) cookies(name string) []*http.Cookie {
 }
 
 func (q request) Cookie(name string) (string, bool) {
-	cs := q.cookies(name)
-	if len(cs) == 0 {
-		return "", false
+	if cs := q.cookies(name); len(cs) > 0 {
+		return cs[0].Value, true
 	}
-	return cs[0].Value, true
+	return "", false
 }
 
 func (q request) CookieCount(name string) int { return len(q.cookies(name)) }
 
-func (q request) RemoteAddr() string {
-	if a := q.c.Context().RemoteAddr(); a != nil {
-		return a.String()
-	}
-	return ""
-}
+// RemoteAddr is the socket peer (fasthttp's RemoteAddr is never nil).
+func (q request) RemoteAddr() string { return q.c.Context().RemoteAddr().String() }
 
 // Body returns a copy of the raw request body, at most limit bytes; a longer
 // body is an error wrapping core.ErrBodyTooLarge. The body is not decoded by
@@ -101,22 +90,16 @@ func (q request) Body(limit int64) ([]byte, error) {
 	if int64(req.Header.ContentLength()) > limit {
 		return nil, tooLarge(limit)
 	}
-	if req.IsBodyStream() {
-		b, err := io.ReadAll(io.LimitReader(req.BodyStream(), limit+1))
-		if err != nil {
-			return nil, fmt.Errorf("fiberauth: read request body: %w", err)
-		}
-		if int64(len(b)) > limit {
-			return nil, tooLarge(limit)
-		}
-		return b, nil
+	var b []byte
+	if !req.IsBodyStream() {
+		b = req.Body() // never for a stream: Body would read all of it
+	} else if s, err := io.ReadAll(io.LimitReader(req.BodyStream(), limit+1)); err != nil {
+		return nil, fmt.Errorf("fiberauth: read request body: %w", err)
+	} else {
+		b = s
 	}
-	b := req.Body()
 	if int64(len(b)) > limit {
 		return nil, tooLarge(limit)
-	}
-	if len(b) == 0 {
-		return nil, nil
 	}
 	return bytes.Clone(b), nil
 }

@@ -16,8 +16,7 @@ import (
 func guard(g *wire.Guard) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		outer, _ := PrincipalFrom(c)
-		route := func() (string, string, bool) { return matchedRoute(c) }
-		p, resp := g.Check(c.UserContext(), request{c}, outer, route)
+		p, resp := g.Check(c.UserContext(), request{c}, outer, func() (string, string, bool) { return matchedRoute(c) })
 		if resp != nil {
 			return Write(c, resp)
 		}

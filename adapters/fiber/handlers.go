@@ -1,6 +1,8 @@
 package fiberauth
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/authguard/authguard/core"
@@ -16,16 +18,49 @@ import (
 //	GET    /auth/me, /auth/sessions
 //	DELETE /auth/sessions, /auth/sessions/:id
 //
-// Call it on the app (not on a group with a prefix), so the paths and the
-// refresh cookie's Path agree with the configuration; to serve the endpoints
-// elsewhere, set core.Config.MountPrefix ("/v1/auth").
+// r may be the app or a group: on app.Group("/api/v1") the configured
+// prefix must lie under the group's (core.Config.MountPrefix =
+// "/api/v1/auth"), so that the routes and the refresh cookie's Path agree,
+// and the JWKS route, outside the group, is left to the caller
+// (app.Get("/.well-known/jwks.json", fiberauth.JWKS(svc))). Like
+// http.ServeMux.Handle, Mount panics (with an error wrapping core.ErrConfig
+// that names the MountPrefix to set) on a group the prefix is not under.
 func Mount(r fiber.Router, svc *core.Service) {
-	for _, rt := range wire.New(svc).Routes() {
-		path := rt.Path
+	var base string
+	if g, ok := r.(*fiber.Group); ok {
+		base = g.Prefix
+	}
+	routes, err := wire.New(svc).RoutesUnder(base)
+	if err != nil {
+		panic(fmt.Errorf("fiberauth: Mount: %w", err))
+	}
+	for _, rt := range routes {
 		if rt.Param != "" {
-			path += ":" + rt.Param
+			rt.Path += ":" + rt.Param
 		}
-		r.Add(rt.Method, path, endpoint(svc, rt.Endpoint, rt.Param))
+		r.Add(rt.Method, rt.Path, endpoint(svc, rt.Endpoint, rt.Param))
+	}
+}
+
+// ErrorHandler returns a fiber.Config.ErrorHandler that answers
+// fiber.ErrRequestEntityTooLarge with the contract's 413 JSON and hands every
+// other error to next (fiber.DefaultErrorHandler when nil). fasthttp refuses
+// a body over fiber.Config.BodyLimit (default 4 MiB) itself, before any
+// handler runs (for a chunked body, after dropping the request's path), and
+// fiber's default handler answers that in plain text; the endpoints answer a
+// body over 64 KiB themselves.
+//
+//	app := fiber.New(fiber.Config{ErrorHandler: fiberauth.ErrorHandler(svc, nil)})
+func ErrorHandler(svc *core.Service, next fiber.ErrorHandler) fiber.ErrorHandler {
+	srv := wire.New(svc)
+	if next == nil {
+		next = fiber.DefaultErrorHandler
+	}
+	return func(c *fiber.Ctx, err error) error {
+		if errors.Is(err, fiber.ErrRequestEntityTooLarge) {
+			return Write(c, srv.ErrorResponse(core.ErrBodyTooLarge))
+		}
+		return next(c, err)
 	}
 }
 
@@ -40,12 +75,9 @@ func endpoint(svc *core.Service, e wire.Endpoint, param string) fiber.Handler {
 			// gin ("DELETE /auth/sessions/" must never revoke every session).
 			return Write(c, srv.ErrorResponse(core.ErrNotFound))
 		}
-		var arg string
-		if param != "" {
-			// c.Params aliases the request buffer unless the app is Immutable.
-			arg = strings.Clone(c.Params(param))
-		}
-		return Write(c, srv.Serve(c.UserContext(), e, request{c}, arg))
+		// c.Params aliases the request buffer unless the app is Immutable
+		// ("" for no parameter).
+		return Write(c, srv.Serve(c.UserContext(), e, request{c}, strings.Clone(c.Params(param))))
 	}
 }
 

@@ -1,6 +1,9 @@
 package ginauth
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/wire"
@@ -15,17 +18,45 @@ import (
 //	GET    /auth/me, /auth/sessions
 //	DELETE /auth/sessions, /auth/sessions/:id
 //
-// Call it on the engine (not on a group with a prefix), so the paths and the
-// refresh cookie's Path agree with the configuration; to serve the endpoints
-// elsewhere, set core.Config.MountPrefix ("/v1/auth").
+// r may be the engine or a group: on r.Group("/api/v1") the configured
+// prefix must lie under the group's (core.Config.MountPrefix =
+// "/api/v1/auth"), so that the routes and the refresh cookie's Path agree,
+// and the JWKS route, outside the group, is left to the caller
+// (r.GET("/.well-known/jwks.json", ginauth.JWKS(svc)) on the engine).
+//
+// Every path under DELETE {prefix}/sessions/ is served by the contract (one
+// segment is a session id; none, as in "/auth/sessions/", or more, as in
+// "/auth/sessions/./", are 404): gin's trailing-slash redirect would
+// otherwise send some of them with 307 to DELETE {prefix}/sessions, which
+// revokes every other session of a client that follows it.
+//
+// Mount panics, like http.ServeMux.Handle, on a setup that would serve the
+// contract wrongly: a group whose prefix the configured mount prefix is not
+// under (the error wraps core.ErrConfig and names the MountPrefix to set),
+// or an engine with RedirectFixedPath on (it redirects DELETE /AUTH/SESSIONS
+// and //auth/sessions to DELETE /auth/sessions).
 func Mount(r gin.IRoutes, svc *core.Service) {
 	srv := wire.New(svc)
-	for _, rt := range srv.Routes() {
-		path := rt.Path
+	if e, ok := r.(*gin.Engine); ok && e.RedirectFixedPath {
+		panic(fmt.Errorf("ginauth: Mount: %w: the engine's RedirectFixedPath redirects DELETE /AUTH/SESSIONS to DELETE %s/sessions "+
+			"(revoking every other session): set engine.RedirectFixedPath = false", core.ErrConfig, svc.Config().MountPrefix))
+	}
+	var base string
+	if g, ok := r.(interface{ BasePath() string }); ok {
+		base = g.BasePath()
+	}
+	routes, err := srv.RoutesUnder(base)
+	if err != nil {
+		panic(fmt.Errorf("ginauth: Mount: %w", err))
+	}
+	for _, rt := range routes {
 		if rt.Param != "" {
-			path += ":" + rt.Param
+			// A catch-all, so that no path under {prefix}/sessions/ is left
+			// to gin's redirects: one segment is the id, more are 404.
+			r.Handle(rt.Method, rt.Path+"*"+rt.Param, serveRest(srv, rt.Endpoint, rt.Param))
+			continue
 		}
-		r.Handle(rt.Method, path, serve(srv, rt.Endpoint, rt.Param))
+		r.Handle(rt.Method, rt.Path, serve(srv, rt.Endpoint, rt.Param))
 	}
 }
 
@@ -40,6 +71,19 @@ func serve(srv *wire.Server, e wire.Endpoint, param string) gin.HandlerFunc {
 		var arg string
 		if param != "" {
 			arg = c.Param(param)
+		}
+		Write(c, srv.Serve(c.Request.Context(), e, httpauth.Request(c.Request), arg))
+	}
+}
+
+// serveRest serves an endpoint whose parameter is the catch-all param: the
+// rest of the path after the route's slash, which must be one segment.
+func serveRest(srv *wire.Server, e wire.Endpoint, param string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		arg := strings.TrimPrefix(c.Param(param), "/")
+		if strings.Contains(arg, "/") {
+			Write(c, srv.ErrorResponse(core.ErrNotFound))
+			return
 		}
 		Write(c, srv.Serve(c.Request.Context(), e, httpauth.Request(c.Request), arg))
 	}

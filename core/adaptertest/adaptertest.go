@@ -43,7 +43,9 @@ import (
 // The requests are built with httptest.NewRequest: a path-only URL on host
 // example.com, RequestURI set and RemoteAddr 192.0.2.1:1234. A Do that sends
 // over a real connection must clear RequestURI and set the URL's scheme and
-// host first. The suite reads and closes every response body.
+// host first, and must not follow redirects: the suite follows them itself,
+// as browsers do (see the session path variants). The suite reads and closes
+// every response body.
 type Do func(*http.Request) (*http.Response, error)
 
 // Factory builds the adapter's server around svc: it must mount the token

@@ -580,6 +580,27 @@ func sessionCases() []testCase {
 			unknown := h.req("DELETE", h.auth("/sessions/no-such-session")).Bearer(u.Access).Send().Err(core.ErrNotFound)
 			sameAnswer(foreign, unknown)
 		}},
+		{name: "sessions/path_variants_revoke_nothing(redirects followed)", run: func(h *harness) {
+			a := h.login(authtest.UserEmail)
+			b := h.login(authtest.UserEmail)
+			c := h.login(authtest.UserEmail)
+			for _, p := range sessionPathVariants(h) {
+				h.req("DELETE", p).Bearer(a.Access).RouterMayAnswer().Send().revokedNothing()
+			}
+			// ids the route hands to the core: blank, or another session's in other case
+			for _, id := range []string{"%20", "%09", "%20%20", swapCase(b.SessionID), strings.ToUpper(b.SessionID), strings.ToLower(b.SessionID)} {
+				if id != b.SessionID {
+					h.named(id, "other-case-id")
+					h.req("DELETE", h.auth("/sessions/"+id)).Bearer(a.Access).Send().Err(core.ErrNotFound)
+				}
+			}
+			for _, tk := range []tokenSet{a, b, c} {
+				h.live(tk.Access, h.f.UserID)
+			}
+			list, _ := h.req("GET", h.auth("/sessions")).Bearer(a.Access).Send().Want(200).Object("sessions")["sessions"].([]any)
+			h.check(len(list) == 3, "sessions lists %d, want 3 (nothing revoked)", len(list))
+			h.refresh(b.Refresh).Tokens()
+		}},
 		{name: "sessions/revoke_others", run: func(h *harness) {
 			a := h.login(authtest.UserEmail)
 			b := h.login(authtest.UserEmail)
@@ -595,6 +616,53 @@ func sessionCases() []testCase {
 			h.check(len(list) == 1, "sessions lists %d, want 1", len(list))
 			h.refresh(c.Refresh).Tokens()
 		}},
+	}
+}
+
+// sessionPathVariants are paths near the session endpoints that name no
+// session: a trailing or doubled slash, other case, an encoded slash, dot
+// segments. A router that redirects one of them to DELETE {prefix}/sessions
+// makes a client that follows the redirect revoke every other session.
+func sessionPathVariants(h *harness) []string {
+	s := h.auth("/sessions")
+	return []string{
+		s + "/", s + "//", "/" + s, h.auth("//sessions"), strings.ToUpper(s), strings.ToUpper(s) + "/",
+		h.auth("/Sessions"), s + "%2F", s + "%2f", s + "/.", s + "/./", s + "/..", s + "/%2e", s + "/?x=1",
+	}
+}
+
+// swapCase swaps the case of every ASCII letter of s.
+func swapCase(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case 'a' <= r && r <= 'z':
+			return r - 'a' + 'A'
+		case 'A' <= r && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return r
+	}, s)
+}
+
+// revokedNothing asserts that a DELETE near the session endpoints was
+// refused with 404 (or the router's own 404/405 when the router answered
+// before the adapter), and that no redirect it followed led to an endpoint
+// of the contract.
+func (r *response) revokedNothing() {
+	r.h.t.Helper()
+	if r.Status != 404 && r.Status != 405 {
+		r.fatalf("want 404 (a path that names no session), after redirects %q", r.Redirects)
+	}
+	if r.Header.Get("Content-Type") == "application/json" {
+		r.Err(core.ErrNotFound)
+	}
+	for _, loc := range r.Redirects {
+		path, _, _ := strings.Cut(loc, "?")
+		for _, rt := range wire.New(r.h.svc).Routes() {
+			if rt.Param == "" && path == rt.Path || rt.Param != "" && len(path) > len(rt.Path) && strings.HasPrefix(path, rt.Path) && !strings.Contains(path[len(rt.Path):], "/") {
+				r.fatalf("redirected to the endpoint %s %s", rt.Method, loc)
+			}
+		}
 	}
 }
 
@@ -657,8 +725,44 @@ func tamper(h *harness, tok string, part int, edit func([]byte) []byte) string {
 	return strings.Join(parts, ".")
 }
 
+// forge signs an access token with the service's own key, claims valid
+// but for sid and sub, which name what the case wants.
+func (h *harness) forge(sub, sid string) string {
+	h.t.Helper()
+	now := h.svc.Config().Now().Unix()
+	tok, err := h.svc.Keys().Sign(&token.AccessClaims{
+		Issuer: authtest.Issuer, Audience: []string{authtest.Audience}, Subject: sub, SessionID: sid,
+		IssuedAt: now, AuthTime: now, ExpiresAt: now + 600, ID: fmt.Sprintf("forged-%d", h.step), Roles: []string{"admin"},
+	})
+	h.check(err == nil, "Sign: %v", err)
+	h.secret(tok, "access")
+	return tok
+}
+
 func guardCases() []testCase {
 	return []testCase{
+		{name: "guard/unknown_session_or_subject_401(signed with the service's key)", run: func(h *harness) {
+			u := h.login(authtest.UserEmail)
+			adm := h.login(authtest.AdminEmail)
+			for _, tok := range []string{
+				h.forge(h.f.UserID, "no-such-session"), // a session the store does not have
+				h.forge(h.f.AdminID, u.SessionID),      // the user's session, the admin's subject
+				h.forge(h.f.UserID, adm.SessionID),     // the admin's session, the user's subject
+				h.forge("no-such-user", u.SessionID),
+			} {
+				for _, rt := range guardedRoutes(h) {
+					h.req(rt[0], rt[1]).Bearer(tok).Send().Err(core.ErrInvalidToken)
+				}
+				h.req("GET", "/api/optional").Bearer(tok).Send().Err(core.ErrInvalidToken)
+			}
+			// the same session's own token (signed the same way) keeps working
+			same := h.forge(h.f.UserID, u.SessionID)
+			h.live(same, h.f.UserID)
+			h.req("GET", h.auth("/me")).Bearer(same).Send().Want(200)
+			h.live(u.Access, h.f.UserID)
+			h.live(adm.Access, h.f.AdminID)
+			h.refresh(u.Refresh).Tokens()
+		}},
 		{name: "guard/no_credential_401_every_route", run: func(h *harness) {
 			for _, rt := range guardedRoutes(h) {
 				h.req(rt[0], rt[1]).Send().Err(core.ErrNoCredential)

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
+	"strings"
 	"time"
 
 	"github.com/authguard/authguard/core"
@@ -234,6 +236,14 @@ func JWKS(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointJWK
 // the service's configured mount prefix, plus GET /.well-known/jwks.json.
 // Like http.ServeMux.Handle it panics if a pattern conflicts with one already
 // registered.
+//
+// Serve the mux through ExactPaths: a ServeMux answers an unclean path such
+// as DELETE //auth/sessions with a redirect to DELETE /auth/sessions.
+//
+// Mount the contract on the mux that serves the root of the site: the
+// routes and the refresh cookie's Path both come from
+// core.Config.MountPrefix (to serve the endpoints under /api/v1, set it to
+// "/api/v1/auth"; behind http.StripPrefix the cookie's Path would be wrong).
 func Mount(mux *http.ServeMux, svc *core.Service) {
 	for _, rt := range wire.New(svc).Routes() {
 		pattern := rt.Method + " " + rt.Path
@@ -245,4 +255,40 @@ func Mount(mux *http.ServeMux, svc *core.Service) {
 		}
 		mux.Handle(pattern, Handler(svc, rt.Endpoint, param))
 	}
+}
+
+// ExactPaths wraps next (the http.ServeMux the contract is mounted on) so
+// that a request whose path is not clean (a doubled slash or a dot segment:
+// "//auth/sessions", "/auth//sessions", "/auth/sessions/.") and that falls,
+// once cleaned, under the service's mount prefix gets the contract's 404.
+// A ServeMux answers such a path with 301 to the cleaned one, and browsers'
+// fetch, curl -L and Go's http.Client follow it keeping the method DELETE and
+// the Authorization header: DELETE //auth/sessions would revoke every other
+// session. Every other request passes to next untouched.
+//
+//	http.ListenAndServe(addr, httpauth.ExactPaths(svc, mux))
+func ExactPaths(svc *core.Service, next http.Handler) http.Handler {
+	srv := wire.New(svc)
+	prefix := svc.Config().MountPrefix
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if c := cleanPath(p); c != p && (c == prefix || strings.HasPrefix(c, prefix+"/")) {
+			Write(w, srv.ErrorResponse(core.ErrNotFound))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is the path http.ServeMux redirects p to: path.Clean, rooted,
+// keeping a trailing slash.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	c := path.Clean("/" + p)
+	if p[len(p)-1] == '/' && c != "/" {
+		c += "/"
+	}
+	return c
 }

@@ -49,7 +49,7 @@ func newServer(svc *core.Service) http.Handler {
 	mux.Handle("DELETE /api/reports/{id}", httpauth.RequirePermission(svc, "reports", "delete")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})))
-	return mux
+	return httpauth.ExactPaths(svc, mux)
 }
 
 func recorderDo(h http.Handler) adaptertest.Do {
@@ -77,6 +77,7 @@ func TestGolden(t *testing.T) {
 		srv := httptest.NewServer(newServer(svc))
 		t.Cleanup(srv.Close)
 		client := srv.Client()
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		return func(r *http.Request) (*http.Response, error) {
 			r.RequestURI = ""
 			r.URL.Scheme, r.URL.Host = "http", strings.TrimPrefix(srv.URL, "http://")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
 )
@@ -53,4 +54,16 @@ func TestRunNeverLogsAnEnvPassword(t *testing.T) {
 	if !strings.Contains(s.StartLine["demo_password"].(string), "not shown") {
 		t.Fatalf("start line %v", s.StartLine)
 	}
+}
+
+// TestLargeBodies: every oversized login body gets the contract's 413 JSON
+// over a real socket, fast or slow, with a Content-Length or chunked.
+func TestLargeBodies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends some 500 MiB over loopback")
+	}
+	app := demotest.OpenApp(t)
+	srv := httptest.NewServer(newRouter(app))
+	defer srv.Close()
+	adaptertest.CheckLargeBodies(t, app.Service, srv.URL, 2)
 }

@@ -34,7 +34,7 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 // demo API.
 func newApp(app *demo.App) *fiber.App {
 	svc := app.Service
-	f := fiber.New(fiberdemo.Config())
+	f := fiber.New(fiberdemo.Config(svc))
 	f.Use(fiberdemo.CORS(app.Config))
 
 	fiberauth.Mount(f, svc)

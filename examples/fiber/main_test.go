@@ -4,19 +4,30 @@ import (
 	"net"
 	"testing"
 
+	"github.com/authguard/authguard/core/adaptertest"
+	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
+	"github.com/authguard/authguard/examples/internal/fiberdemo"
 )
 
 // serve runs the example's fiber app on 127.0.0.1:0 and returns its URL.
 func serve(t *testing.T) string {
 	t.Helper()
-	f := newApp(demotest.OpenApp(t))
+	url, _ := serveApp(t)
+	return url
+}
+
+// serveApp is serve, also returning the demo app.
+func serveApp(t *testing.T) (string, *demo.App) {
+	t.Helper()
+	app := demotest.OpenApp(t)
+	f := newApp(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- f.Listener(ln) }()
+	go func() { done <- f.Listener(fiberdemo.Lingering(ln)) }()
 	t.Cleanup(func() {
 		if err := f.Shutdown(); err != nil {
 			t.Error(err)
@@ -25,7 +36,7 @@ func serve(t *testing.T) string {
 			t.Error(err)
 		}
 	})
-	return "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String(), app
 }
 
 func TestEndToEnd(t *testing.T) {
@@ -43,4 +54,14 @@ func TestCORS(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	demotest.StartAndLogin(t, run, "fiber")
+}
+
+// TestLargeBodies: every oversized login body gets the contract's 413 JSON
+// over a real socket, also those fasthttp refuses before any handler runs.
+func TestLargeBodies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends some 500 MiB over loopback")
+	}
+	url, app := serveApp(t)
+	adaptertest.CheckLargeBodies(t, app.Service, url, 3)
 }

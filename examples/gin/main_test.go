@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/examples/internal/demotest"
 )
 
@@ -26,4 +27,16 @@ func TestCORS(t *testing.T) {
 func TestRun(t *testing.T) {
 	t.Parallel()
 	demotest.StartAndLogin(t, run, "gin")
+}
+
+// TestLargeBodies: every oversized login body gets the contract's 413 JSON
+// over a real socket, fast or slow, with a Content-Length or chunked.
+func TestLargeBodies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends some 500 MiB over loopback")
+	}
+	app := demotest.OpenApp(t)
+	srv := httptest.NewServer(newRouter(app))
+	defer srv.Close()
+	adaptertest.CheckLargeBodies(t, app.Service, srv.URL, 2)
 }

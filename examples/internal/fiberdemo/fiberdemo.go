@@ -8,24 +8,58 @@ import (
 	"context"
 	"net"
 	"strings"
+	"time"
 
+	fiberauth "github.com/authguard/authguard/adapters/fiber"
+
+	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 )
 
 // Config returns the fiber configuration of the example: the timeouts of
-// demo's http.Server (fasthttp has one read timeout for header and body) and
-// a 16 KiB read buffer, which bounds the request header as MaxHeaderBytes
-// does for net/http. No startup banner: the start line is logged instead.
-func Config() fiber.Config {
+// demo's http.Server (fasthttp has one read timeout for header and body), a
+// 16 KiB read buffer, which bounds the request header as MaxHeaderBytes
+// does for net/http, and fiberauth.ErrorHandler, so that a body fasthttp
+// refuses itself (over the 4 MiB BodyLimit) gets the contract's 413 JSON.
+// No startup banner: the start line is logged instead.
+func Config(svc *core.Service) fiber.Config {
 	return fiber.Config{
 		DisableStartupMessage: true,
 		ReadTimeout:           demo.ReadTimeout,
 		WriteTimeout:          demo.WriteTimeout,
 		IdleTimeout:           demo.IdleTimeout,
 		ReadBufferSize:        demo.MaxHeaderBytes,
+		ErrorHandler:          fiberauth.ErrorHandler(svc, nil),
 	}
+}
+
+// Lingering wraps ln so that its connections close as net/http's do after
+// refusing a body they did not read: the write side is shut at once and the
+// socket closed half a second later. fasthttp closes at once, and closing a
+// socket with unread data resets the connection, often before the client
+// has read the 413 answer.
+func Lingering(ln net.Listener) net.Listener { return lingering{ln} }
+
+type lingering struct{ net.Listener }
+
+func (l lingering) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok && err == nil {
+		return lingerConn{tc}, nil
+	}
+	return c, err
+}
+
+type lingerConn struct{ *net.TCPConn }
+
+func (c lingerConn) Close() error {
+	if err := c.CloseWrite(); err != nil {
+		return c.TCPConn.Close()
+	}
+	time.AfterFunc(500*time.Millisecond, func() { _ = c.TCPConn.Close() })
+	return nil
 }
 
 // CORS returns fiber's CORS middleware for cfg.AllowedOrigins, with
@@ -63,5 +97,5 @@ func Serve(ctx context.Context, app *demo.App, f *fiber.App) error {
 
 // ServeListener is Serve on an open listener (tests pass 127.0.0.1:0).
 func ServeListener(ctx context.Context, app *demo.App, f *fiber.App, ln net.Listener) error {
-	return app.Run(ctx, ln, "fiber", func() error { return f.Listener(ln) }, f.ShutdownWithContext)
+	return app.Run(ctx, ln, "fiber", func() error { return f.Listener(Lingering(ln)) }, f.ShutdownWithContext)
 }

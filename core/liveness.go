@@ -61,12 +61,8 @@ func (l *liveness) check(ctx context.Context, st store.Sessions, sid, subject st
 	if l.mono()-l.lastSync.Load() > int64(l.maxStale) {
 		return errFeedStale
 	}
-	l.mu.RLock()
-	_, revoked := l.revoked[sid]
-	l.mu.RUnlock()
-	if revoked {
-		return errSessionRevoked
-	}
+	// A session in seen is not revoked: a revocation removes it from seen
+	// after recording it, and remember re-checks after adding (see there).
 	if v, ok := l.seen.Load(sid); ok {
 		e := v.(*seenSession)
 		if e.subject != subject {
@@ -77,7 +73,17 @@ func (l *liveness) check(ctx context.Context, st store.Sessions, sid, subject st
 		}
 		l.forget(sid)
 	}
+	if l.isRevoked(sid) {
+		return errSessionRevoked
+	}
 	return l.firstSight(ctx, st, sid, subject, now)
+}
+
+func (l *liveness) isRevoked(sid string) bool {
+	l.mu.RLock()
+	_, revoked := l.revoked[sid]
+	l.mu.RUnlock()
+	return revoked
 }
 
 // firstSight reads a session not seen yet (or whose cached deadline passed).
@@ -100,13 +106,19 @@ func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subje
 	return nil
 }
 
-// remember records s, which this instance just read, created or wrote, as live.
+// remember records s, which this instance just read, created or wrote, as
+// live. A revocation records the session as revoked, then removes it from
+// seen; remember adds it to seen, then looks for a revocation: whichever
+// order the two interleave in, a revoked session does not stay in seen.
 func (l *liveness) remember(s *store.Session) {
 	if l.seenN.Add(1) > l.maxSeen {
 		l.evict()
 	}
 	if _, loaded := l.seen.Swap(s.ID, &seenSession{subject: s.Subject, until: minTime(s.IdleExpiresAt, s.AbsoluteExpiresAt)}); loaded {
 		l.seenN.Add(-1)
+	}
+	if l.isRevoked(s.ID) {
+		l.forget(s.ID)
 	}
 }
 

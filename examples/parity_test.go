@@ -107,6 +107,7 @@ func chiFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 	}
 	r := chi.NewRouter()
 	chiauth.Mount(r, svc)
+	r.NotFound(chiauth.NotFound(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { write(w, []byte(adaptertest.HealthJSON)) })
 	r.With(chiauth.Require(svc)).Get("/api/profile", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := chiauth.PrincipalFrom(r.Context())
@@ -133,6 +134,7 @@ func ginFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 	write := func(c *gin.Context, body []byte) { c.Data(http.StatusOK, adaptertest.DemoContentType, body) }
 	r := gin.New()
 	ginauth.Mount(r, svc)
+	r.NoRoute(ginauth.NotFound(svc))
 	r.GET("/healthz", func(c *gin.Context) { write(c, []byte(adaptertest.HealthJSON)) })
 	r.GET("/api/profile", ginauth.Require(svc), func(c *gin.Context) {
 		p, _ := ginauth.PrincipalFrom(c)
@@ -182,6 +184,7 @@ func fiberFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 		c.Status(http.StatusNoContent) // not SendStatus, which adds a text body
 		return nil
 	})
+	app.Use(fiberauth.NotFound(svc)) // last: paths no route matches
 	return serveFiber(t, app)
 }
 

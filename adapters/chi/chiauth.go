@@ -127,6 +127,11 @@ func RevokeOtherSessions(svc *core.Service) http.Handler { return httpauth.Revok
 // JWKS serves GET /.well-known/jwks.json (404 with only a symmetric key).
 func JWKS(svc *core.Service) http.Handler { return httpauth.JWKS(svc) }
 
+// NotFound answers the contract's 404 not_found JSON; install it with
+// r.NotFound(chiauth.NotFound(svc)) so paths no route matches (DELETE
+// /auth/sessions/, /AUTH/SESSIONS) get the contract's answer.
+func NotFound(svc *core.Service) http.HandlerFunc { return httpauth.NotFound(svc).ServeHTTP }
+
 // Mount registers every route of the contract (wire.Server.Routes) on r, in chi's syntax, under
 // the service's configured mount prefix (default /auth), plus
 // GET /.well-known/jwks.json:

@@ -44,6 +44,7 @@ func demoServer(svc *core.Service) *fiber.App {
 		c.Status(http.StatusNoContent)
 		return nil
 	})
+	app.Use(fiberauth.NotFound(svc)) // last: paths no route matches
 	return app
 }
 

@@ -111,3 +111,10 @@ func RevokeOtherSessions(svc *core.Service) fiber.Handler {
 // JWKS serves GET /.well-known/jwks.json: the public verification keys (404
 // when only a symmetric key is configured).
 func JWKS(svc *core.Service) fiber.Handler { return endpoint(svc, wire.EndpointJWKS, "") }
+
+// NotFound answers the contract's 404 not_found JSON; register it last, with
+// app.Use(fiberauth.NotFound(svc)), so paths no route matches get the
+// contract's answer.
+func NotFound(svc *core.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error { return Write(c, wire.New(svc).ErrorResponse(core.ErrNotFound)) }
+}

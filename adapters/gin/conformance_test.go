@@ -16,6 +16,7 @@ import (
 func demoServer(svc *core.Service) *gin.Engine {
 	r := gin.New()
 	ginauth.Mount(r, svc)
+	r.NoRoute(ginauth.NotFound(svc))
 	r.GET("/healthz", func(c *gin.Context) {
 		c.Data(http.StatusOK, adaptertest.DemoContentType, []byte(adaptertest.HealthJSON))
 	})

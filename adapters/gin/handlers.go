@@ -119,3 +119,11 @@ func RevokeOtherSessions(svc *core.Service) gin.HandlerFunc {
 // JWKS serves GET /.well-known/jwks.json: the public verification keys (404
 // when only a symmetric key is configured).
 func JWKS(svc *core.Service) gin.HandlerFunc { return endpoint(svc, wire.EndpointJWKS, "") }
+
+// NotFound answers the contract's 404 not_found JSON; install it with
+// r.NoRoute(ginauth.NotFound(svc)) so paths no route matches (/auth//sessions,
+// /AUTH/SESSIONS) get the contract's answer.
+func NotFound(svc *core.Service) gin.HandlerFunc {
+	resp := wire.New(svc).ErrorResponse(core.ErrNotFound)
+	return func(c *gin.Context) { Write(c, resp) }
+}

@@ -231,6 +231,15 @@ func RevokeOtherSessions(svc *core.Service) http.Handler {
 // 404 when only a symmetric key is configured.
 func JWKS(svc *core.Service) http.Handler { return Handler(svc, wire.EndpointJWKS, nil) }
 
+// NotFound answers the contract's 404 not_found JSON. Install it as the
+// handler of paths no route matches (a ServeMux "/" pattern, chi's NotFound,
+// ...), so that a malformed auth path, such as DELETE /auth/sessions/ or
+// /AUTH/SESSIONS, gets the contract's answer rather than a plain-text one.
+func NotFound(svc *core.Service) http.Handler {
+	resp := wire.New(svc).ErrorResponse(core.ErrNotFound)
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { Write(w, resp) })
+}
+
 // Mount registers every route of the contract (wire.Server.Routes) on mux with Go 1.22 method
 // patterns ("POST /auth/login", "DELETE /auth/sessions/{id}", ...), under
 // the service's configured mount prefix, plus GET /.well-known/jwks.json.

@@ -29,6 +29,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 func newServer(svc *core.Service) http.Handler {
 	mux := http.NewServeMux()
 	httpauth.Mount(mux, svc)
+	mux.Handle("/", httpauth.NotFound(svc))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, []byte(adaptertest.HealthJSON))
 	})

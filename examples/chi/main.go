@@ -49,6 +49,7 @@ func newRouter(app *demo.App) http.Handler {
 	}))
 
 	chiauth.Mount(r, svc)
+	r.NotFound(chiauth.NotFound(svc))
 
 	r.Get(demo.PathHealth, func(w http.ResponseWriter, _ *http.Request) { httpauth.Write(w, demo.Health()) })
 	r.With(chiauth.Require(svc)).Get(demo.PathProfile, func(w http.ResponseWriter, r *http.Request) {

@@ -53,5 +53,6 @@ func newApp(app *demo.App) *fiber.App {
 	f.Delete(demo.PathReports+"/:id", fiberauth.RequirePermission(svc, demo.ObjectReports, demo.ActionDelete), func(c *fiber.Ctx) error {
 		return fiberauth.Write(c, demo.DeleteReport(c.Params("id")))
 	})
+	f.Use(fiberauth.NotFound(svc)) // last: paths no route matches
 	return f
 }

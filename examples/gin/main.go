@@ -43,6 +43,7 @@ func newRouter(app *demo.App) http.Handler {
 	r.Use(corsMiddleware(app.Config))
 
 	ginauth.Mount(r, svc)
+	r.NoRoute(ginauth.NotFound(svc))
 
 	r.GET(demo.PathHealth, func(c *gin.Context) { ginauth.Write(c, demo.Health()) })
 	r.GET(demo.PathProfile, ginauth.Require(svc), func(c *gin.Context) {

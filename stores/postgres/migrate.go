@@ -82,13 +82,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, migrationLockKey, s.opts.schema); err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+schema); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS `+schema+`.schema_version (
-	version    integer PRIMARY KEY,
-	applied_at timestamptz NOT NULL DEFAULT now()
-)`); err != nil {
+			if err := createVersionTable(ctx, tx, schema); err != nil {
 				return err
 			}
 			var cur int
@@ -115,6 +109,30 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	s.migrated = applied
 	return nil
+}
+
+// createVersionTable creates the schema and its schema_version table if they
+// do not exist. It checks first, so that a role without CREATE privileges can
+// use a schema that is already there.
+func createVersionTable(ctx context.Context, tx pgx.Tx, quoted string) error {
+	var hasSchema, hasTable bool
+	err := tx.QueryRow(ctx, `SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL`,
+		quoted, quoted+".schema_version").Scan(&hasSchema, &hasTable)
+	if err != nil {
+		return err
+	}
+	if !hasSchema {
+		if _, err := tx.Exec(ctx, `CREATE SCHEMA `+quoted); err != nil {
+			return err
+		}
+	}
+	if !hasTable {
+		_, err = tx.Exec(ctx, `CREATE TABLE `+quoted+`.schema_version (
+	version    integer PRIMARY KEY,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`)
+	}
+	return err
 }
 
 // schemaVersion returns the schema's current version.

@@ -33,7 +33,7 @@ func testPool(t testing.TB) *pgxpool.Pool {
 		if required {
 			t.Fatalf("PostgreSQL at %s is required (AUTHGUARD_REQUIRE_SERVICES=1) but unavailable: %v", redact(url), err)
 		}
-		t.Skipf("PostgreSQL at %s does not answer (%v); set AUTHGUARD_POSTGRES_URL to run these tests", redact(url), err)
+		t.Skipf("PostgreSQL at %s does not answer (%v); set AUTHGUARD_POSTGRES_URL to a reachable server to run these tests", redact(url), err)
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -96,6 +96,7 @@ func newTestStore(t testing.TB, opts ...Option) (*Store, *pgxpool.Pool) {
 }
 
 func TestConformance(t *testing.T) {
+	testPool(t) // skip (or fail) once, not in every subtest
 	storetest.Run(t, func(t *testing.T) store.Store {
 		st, _ := newTestStore(t)
 		return st

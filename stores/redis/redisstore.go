@@ -101,6 +101,15 @@ type Store struct {
 	closed atomic.Bool
 }
 
+// withSweepAfter sets how old an announced revocation must be before a
+// reader of the feed settles it (default 10s; tests shorten it).
+func withSweepAfter(d time.Duration) Option {
+	return func(o *options) error {
+		o.sweep = d
+		return nil
+	}
+}
+
 var (
 	_ store.Store       = (*Store)(nil)
 	_ store.UserCounter = (*Store)(nil)

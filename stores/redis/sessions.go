@@ -99,25 +99,54 @@ func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 		return err
 	}
 	defer cancel()
-	sess := &u.Session
-	var nonce, member, tail string
+	var nonce string
 	if u.Revoked {
-		nonce = newNonce()
-		member = nonce + sess.ID
-		tail = sess.RevokedAt.UTC().Format(time.RFC3339Nano) + "\n" + sess.ID
-		if err := s.c.ZAdd(ctx, s.feedKey("intent"), redis.Z{Score: float64(nowMs()), Member: member}).Err(); err != nil {
-			return wrap("announce revocation", err)
+		if nonce, err = s.announce(ctx, u.Session.ID); err != nil {
+			return err
 		}
 	}
+	if err := s.write(ctx, u, nonce); err != nil {
+		return err
+	}
+	if u.Revoked {
+		// The write has landed: report success whatever happens now; a
+		// publish that fails here is done by the next reader of the feed.
+		pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer pcancel()
+		if err := s.publish(pctx, u.Session.ID, nonce, feedTail(&u.Session)); err != nil {
+			s.o.log.Warn("redisstore: revocation written but not yet in the feed; the next feed read publishes it",
+				"error", err.Error())
+		}
+	}
+	return nil
+}
+
+// announce adds a revocation intent of session sid to the feed slot and
+// returns its nonce (step 1 of UpdateSession).
+func (s *Store) announce(ctx context.Context, sid string) (string, error) {
+	nonce := newNonce()
+	err := s.c.ZAdd(ctx, s.feedKey("intent"), redis.Z{Score: float64(nowMs()), Member: nonce + sid}).Err()
+	return nonce, wrap("announce revocation", err)
+}
+
+// feedTail is the feed entry of a revoked session without its Seq.
+func feedTail(sess *store.Session) string {
+	return sess.RevokedAt.UTC().Format(time.RFC3339Nano) + "\n" + sess.ID
+}
+
+// write is the compare-and-set of u (step 2 of UpdateSession); nonce is the
+// announced revocation's, or "".
+func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
+	sess := &u.Session
 	res, err := updateScript.Run(ctx, s.c, []string{s.sessionKey(sess.ID), s.pendingKey(sess.ID)},
-		versionHeader(u.Version), encodeSession(sess), keepMs(sess), s.o.retention.Milliseconds(), nonce, tail).Slice()
+		versionHeader(u.Version), encodeSession(sess), keepMs(sess), s.o.retention.Milliseconds(), nonce, feedTail(sess)).Slice()
 	if err != nil {
-		return wrap("update session", err) // the intent stays: a reader settles it
+		return wrap("update session", err) // an intent stays: a reader settles it
 	}
 	code, _ := res[0].(int64)
 	if code != 1 {
-		if u.Revoked {
-			_ = s.c.ZRem(context.WithoutCancel(ctx), s.feedKey("intent"), member).Err() // else a reader settles it
+		if nonce != "" {
+			_ = s.c.ZRem(context.WithoutCancel(ctx), s.feedKey("intent"), nonce+sess.ID).Err() // else a reader settles it
 		}
 		switch code {
 		case 0:
@@ -125,23 +154,13 @@ func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 		case -1:
 			return store.ErrStale
 		default:
-			return wrap("update session", errors.New("revocation announcement expired before the write"))
+			return wrap("update session", errors.New("revocation announcement given up before the write"))
 		}
 	}
 	if old, _ := res[1].(string); old != sess.Subject {
 		// The session changed subject: index it under the new one (the old
 		// index is cleaned by ListSessions).
 		_ = s.c.ZAdd(ctx, s.subjectKey(sess.Subject), redis.Z{Score: float64(nowMs()), Member: sess.ID}).Err()
-	}
-	if u.Revoked {
-		// The write has landed: report success whatever happens now; a
-		// publish that fails here is done by the next reader of the feed.
-		pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer pcancel()
-		if err := s.publish(pctx, sess.ID, nonce, tail); err != nil {
-			s.o.log.Warn("redisstore: revocation written but not yet in the feed; the next feed read publishes it",
-				"error", err.Error())
-		}
 	}
 	return nil
 }

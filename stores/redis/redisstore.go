@@ -189,7 +189,7 @@ func (s *Store) begin(ctx context.Context) (context.Context, context.CancelFunc,
 		return ctx, func() {}, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		return ctx, func() {}, err
+		return ctx, func() {}, fmt.Errorf("redisstore: %w", err)
 	}
 	if s.o.timeout > 0 {
 		ctx, cancel := context.WithTimeout(ctx, s.o.timeout)

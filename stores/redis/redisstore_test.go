@@ -82,3 +82,8 @@ func TestConformance(t *testing.T) {
 	c := testClient(t)
 	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t, c) })
 }
+
+func BenchmarkStore(b *testing.B) {
+	c := testClient(b)
+	storetest.RunBench(b, func(b *testing.B) store.Store { return newStore(b, c) })
+}

@@ -6,7 +6,7 @@
 #   ./scripts/test.sh            all modules
 #   ./scripts/test.sh -short     passes extra flags to every go test
 #
-# Store tests that need PostgreSQL (stores/postgres) or Redis read
+# Store tests that need PostgreSQL (stores/postgres) or Redis (stores/redis) read
 # AUTHGUARD_POSTGRES_URL and AUTHGUARD_REDIS_URL and skip with a reason when
 # unset, unless AUTHGUARD_REQUIRE_SERVICES=1 turns the skip into a failure.
 set -euo pipefail

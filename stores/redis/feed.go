@@ -1,0 +1,178 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authguard/authguard/core/store"
+)
+
+// nonceLen is the length of a revocation nonce (hex).
+const nonceLen = 32
+
+func newNonce() string {
+	var b [nonceLen / 2]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Revocations returns feed entries with Seq > after, in Seq order, at most
+// limit of them (limit <= 0: no limit). It first settles the revocations
+// announced longer than a grace period ago whose writer never published
+// them (see UpdateSession).
+func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]store.Revocation, error) {
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cancel()
+	for range 2 {
+		staleBefore := nowMs() - s.o.sweep.Milliseconds()
+		res, err := readFeedScript.Run(ctx, s.c, []string{s.feedKey("log"), s.feedKey("intent")},
+			after, limit, staleBefore).Slice()
+		if err != nil {
+			return nil, wrap("read feed", err)
+		}
+		entries, _ := res[0].([]any)
+		intents, _ := res[1].([]any)
+		if len(intents) > 0 {
+			if err := s.settle(ctx, intents); err != nil {
+				return nil, err
+			}
+			continue // read again: settling may have appended
+		}
+		out := make([]store.Revocation, 0, len(entries))
+		for _, e := range entries {
+			str, _ := e.(string)
+			r, err := parseEntry(str)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	return nil, wrap("read feed", errors.New("announced revocations keep appearing"))
+}
+
+// settle publishes or fences the announced revocations intents (members
+// "<nonce><sid>" of the intent set).
+func (s *Store) settle(ctx context.Context, intents []any) error {
+	for _, m := range intents {
+		member, _ := m.(string)
+		if len(member) < nonceLen {
+			_ = s.c.ZRem(ctx, s.feedKey("intent"), member).Err()
+			continue
+		}
+		nonce, sid := member[:nonceLen], member[nonceLen:]
+		tail, err := resolveScript.Run(ctx, s.c, []string{s.pendingKey(sid)}, nonce, s.o.retention.Milliseconds()).Text()
+		if err != nil {
+			return wrap("settle revocation", err)
+		}
+		if tail == "" { // the write never landed and now never will
+			if err := s.c.ZRem(ctx, s.feedKey("intent"), member).Err(); err != nil {
+				return wrap("settle revocation", err)
+			}
+			continue
+		}
+		if err := s.publish(ctx, sid, nonce, tail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Prune deletes the sessions whose deadlines or revocation are before
+// cutoff (compared at millisecond precision), and the feed entries revoked
+// before it. Sequence numbers are never reused: the counter is never
+// deleted. Sessions Redis already expired are not counted.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
+	ctx, cancel, err := s.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer cancel()
+	start := nowMs()
+	deleted := 0
+	var cursor uint64
+	for {
+		ids, next, err := s.c.ZScan(ctx, s.allKey(), cursor, "", 200).Result()
+		if err != nil {
+			return deleted, wrap("prune", err)
+		}
+		n, err := s.pruneBatch(ctx, ids, ms(cutoff), start)
+		deleted += n
+		if err != nil {
+			return deleted, err
+		}
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	for {
+		n, err := pruneFeedScript.Run(ctx, s.c, []string{s.feedKey("time"), s.feedKey("log")}, ms(cutoff)).Int()
+		if err != nil {
+			return deleted, wrap("prune feed", err)
+		}
+		if n < 1000 {
+			return deleted, nil
+		}
+	}
+}
+
+// pruneBatch prunes the sessions of one ZSCAN page (id, score pairs) and
+// removes the deleted or missing ones from the indexes.
+func (s *Store) pruneBatch(ctx context.Context, page []string, cutoffMs, start int64) (int, error) {
+	cmds := make([]*redis.Cmd, 0, len(page)/2)
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i := 0; i+1 < len(page); i += 2 {
+			cmds = append(cmds, pruneScript.Eval(ctx, p, // EVAL: a pipeline cannot fall back from EVALSHA
+				[]string{s.sessionKey(page[i])}, cutoffMs))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, wrap("prune", err)
+	}
+	deleted := 0
+	gone := []any{start}                                // deleted now: unindex unless re-added since start
+	missing := []any{start - indexGrace.Milliseconds()} // expired, or a create in flight
+	bySubject := map[string][]any{}
+	for i, c := range cmds {
+		id := page[2*i]
+		res, err := c.Slice()
+		if err != nil {
+			return deleted, wrap("prune", err)
+		}
+		switch code, _ := res[0].(int64); code {
+		case 1:
+			deleted++
+			gone = append(gone, id)
+			sub, _ := res[1].(string)
+			if bySubject[sub] == nil {
+				bySubject[sub] = []any{start}
+			}
+			bySubject[sub] = append(bySubject[sub], id)
+		case -1:
+			missing = append(missing, id)
+		}
+	}
+	for _, args := range [][]any{gone, missing} {
+		if len(args) > 1 {
+			if err := zremOlderScript.Run(ctx, s.c, []string{s.allKey()}, args...).Err(); err != nil {
+				return deleted, wrap("prune", err)
+			}
+		}
+	}
+	for sub, args := range bySubject {
+		if err := zremOlderScript.Run(ctx, s.c, []string{s.subjectKey(sub)}, args...).Err(); err != nil {
+			return deleted, wrap("prune", err)
+		}
+	}
+	return deleted, nil
+}

@@ -1,0 +1,137 @@
+package redisstore
+
+import "github.com/redis/go-redis/v9"
+
+// Every script touches keys of one hash slot only (its KEYS share a hash
+// tag, and the few keys it derives from an argument carry the same tag), so
+// each runs on a Cluster. go-redis runs them by SHA (EVALSHA) and loads them
+// on a NOSCRIPT answer.
+
+// expireLua sets a key to expire retention after the later of until (Unix
+// ms) and the server's clock: a key lives at least retention after its last
+// write, whatever the clock of the writer says.
+const expireLua = `
+local function expireAt(key, untilMs, retention)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local at = math.max(tonumber(untilMs), now) + tonumber(retention)
+  redis.call('PEXPIREAT', key, string.format('%.0f', at))
+end
+`
+
+// subjectLua extracts the subject from a stored session (see encodeSession).
+const subjectLua = `
+local function subjectOf(v)
+  local n = tonumber(string.sub(v, 41, 50))
+  return string.sub(v, 51, 50 + n)
+end
+`
+
+// createScript: KEYS session; ARGV blob, keep-until ms, retention ms.
+// Returns 1, or 0 when the id exists.
+var createScript = redis.NewScript(expireLua + `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+expireAt(KEYS[1], ARGV[2], ARGV[3])
+return 1
+`)
+
+// updateScript is the compare-and-set of a session. KEYS session, its
+// pending revocations; ARGV expected version header, blob, keep-until ms,
+// retention ms, revocation nonce ("" when the write revokes nothing), the
+// revocation's feed entry. Returns {1, old subject}, {0} when the session is
+// missing, {-1} when its version moved on, {-2} when the revocation's
+// announcement was already given up (see Store.UpdateSession).
+var updateScript = redis.NewScript(expireLua + subjectLua + `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return {0} end
+if string.sub(cur, 1, 20) ~= ARGV[1] then return {-1} end
+if ARGV[5] ~= '' then
+  if redis.call('HGET', KEYS[2], ARGV[5]) == 'x' then return {-2} end
+  redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
+  expireAt(KEYS[2], ARGV[3], ARGV[4])
+end
+redis.call('SET', KEYS[1], ARGV[2])
+expireAt(KEYS[1], ARGV[3], ARGV[4])
+return {1, subjectOf(cur)}
+`)
+
+// pruneScript: KEYS session; ARGV cutoff ms. Deletes the session when its
+// earliest end (deadline or revocation) is before cutoff. Returns {1,
+// subject} when deleted, {0, subject} when kept, {-1} when missing.
+var pruneScript = redis.NewScript(subjectLua + `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return {-1} end
+if tonumber(string.sub(cur, 21, 40)) < tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return {1, subjectOf(cur)}
+end
+return {0, subjectOf(cur)}
+`)
+
+// resolveScript settles an announced revocation whose writer did not
+// publish it: KEYS pending; ARGV nonce, retention ms. Returns the feed entry
+// when the session write landed, or "" after fencing the nonce so that the
+// write can never land later.
+var resolveScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then
+  if v == 'x' then return '' end
+  return v
+end
+redis.call('HSET', KEYS[1], ARGV[1], 'x')
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return ''
+`)
+
+// publishScript appends a revocation to the feed once: KEYS log, time, seq,
+// intent, done marker of the nonce; ARGV intent member, entry tail
+// ("<RFC3339Nano>\n<sid>"), revocation ms, retention ms. Returns the Seq,
+// or 0 when the nonce was already published.
+var publishScript = redis.NewScript(`
+redis.call('ZREM', KEYS[4], ARGV[1])
+if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[3])
+local entry = seq .. '\n' .. ARGV[2]
+redis.call('ZADD', KEYS[1], seq, entry)
+redis.call('ZADD', KEYS[2], ARGV[3], entry)
+redis.call('SET', KEYS[5], seq, 'PX', ARGV[4])
+return seq
+`)
+
+// readFeedScript: KEYS log, intent; ARGV after, limit, stale-before ms.
+// Returns the entries after the cursor and the announcements older than
+// stale-before (at most 100).
+var readFeedScript = redis.NewScript(`
+local r
+if tonumber(ARGV[2]) > 0 then
+  r = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
+else
+  r = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+end
+local i = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)
+return {r, i}
+`)
+
+// pruneFeedScript: KEYS time, log; ARGV cutoff ms. Deletes up to 1000
+// entries revoked before cutoff and returns how many.
+var pruneFeedScript = redis.NewScript(`
+local e = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
+for _, m in ipairs(e) do
+  redis.call('ZREM', KEYS[1], m)
+  redis.call('ZREM', KEYS[2], m)
+end
+return #e
+`)
+
+// zremOlderScript: KEYS a sorted set; ARGV threshold ms, members. Removes
+// the members whose score (when they were last added) is below threshold,
+// so a member added by a write in flight is never removed.
+var zremOlderScript = redis.NewScript(`
+local n = 0
+for i = 2, #ARGV do
+  local sc = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if sc and tonumber(sc) < tonumber(ARGV[1]) then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return n
+`)

@@ -149,3 +149,26 @@ func TestAttackSessionPathVariantsReal(t *testing.T) {
 		mustLive(t, f, a, "DELETE "+p)
 	}
 }
+
+// gin's RemoveExtraSlash (off by default, like RedirectFixedPath) cleans the
+// path before routing: DELETE //auth/sessions then reaches the endpoint that
+// revokes every other session, without a redirect. FAILS: Mount refuses
+// RedirectFixedPath but not RemoveExtraSlash.
+func TestAttackRemoveExtraSlash(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	f := authtest.New(t, authtest.Options{})
+	e := gin.New()
+	e.RemoveExtraSlash = true
+	if err := mountPanic(e, f.Service); err != nil {
+		return // refused: held
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	a, b := twoSessions(t, f)
+	for _, p := range []string{"//auth/sessions", "/auth//sessions"} {
+		st, hops := deleteFollowing(t, srv.URL, p, a.AccessToken)
+		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+			t.Fatalf("DELETE %s with RemoveExtraSlash: %d after %q: the other session was revoked", p, st, hops)
+		}
+	}
+}

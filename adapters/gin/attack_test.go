@@ -1,0 +1,174 @@
+package ginauth_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	ginauth "github.com/authguard/authguard/adapters/gin"
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/authtest"
+	"github.com/gin-gonic/gin"
+)
+
+// twoSessions logs the fixture's user in twice.
+func twoSessions(t *testing.T, f *authtest.Fixture) (a, b *core.TokenResponse) {
+	t.Helper()
+	login := func() *core.TokenResponse {
+		tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	return login(), login()
+}
+
+// deleteFollowing sends DELETE path with a's bearer over a real socket and
+// follows redirects as Go's client, browsers' fetch and curl -L do for 307
+// and 308 (method, body and Authorization kept on the same host).
+func deleteFollowing(t *testing.T, base, path, bearer string) (int, []string) {
+	t.Helper()
+	var hops []string
+	c := &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
+		hops = append(hops, r.Method+" "+r.URL.RequestURI())
+		if len(via) > 5 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	req, err := http.NewRequest("DELETE", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("DELETE %s: %v", path, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode, hops
+}
+
+// mustLive fails if b's access token is no longer accepted.
+func mustLive(t *testing.T, f *authtest.Fixture, b *core.TokenResponse, after string) {
+	t.Helper()
+	if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+		t.Fatalf("after %s: the other session was revoked: %v", after, err)
+	}
+}
+
+// Mount refuses an engine with RedirectFixedPath, but a group of such an
+// engine (the setup the docs recommend for a prefix) is accepted, and gin
+// then answers DELETE /API/AUTH/SESSIONS (and //api/auth/sessions) with a
+// 307 to DELETE /api/auth/sessions, which revokes every other session of a
+// client that follows it. FAILS until Mount also looks at the engine behind
+// a group (or refuses at serve time).
+func TestAttackRedirectFixedPathBehindGroup(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	for _, path := range []string{"/API/AUTH/SESSIONS", "//api/auth/sessions", "/api/auth/../auth/sessions"} {
+		f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.MountPrefix = "/api/auth" }})
+		e := gin.New()
+		e.RedirectFixedPath = true
+		if err := mountPanic(e.Group("/api"), f.Service); err != nil {
+			continue // refused at Mount: held
+		}
+		srv := httptest.NewServer(e)
+		a, b := twoSessions(t, f)
+		st, hops := deleteFollowing(t, srv.URL, path, a.AccessToken)
+		srv.Close()
+		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+			t.Errorf("DELETE %s on a group of an engine with RedirectFixedPath: %d after %q: the other session was revoked", path, st, hops)
+		}
+	}
+}
+
+// The same setup with RedirectFixedPath switched on after Mount: nothing
+// refuses it either.
+func TestAttackRedirectFixedPathAfterMount(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	f := authtest.New(t, authtest.Options{})
+	e := gin.New()
+	ginauth.Mount(e, f.Service)
+	e.RedirectFixedPath = true
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	a, b := twoSessions(t, f)
+	st, hops := deleteFollowing(t, srv.URL, "/AUTH/SESSIONS", a.AccessToken)
+	if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+		t.Errorf("DELETE /AUTH/SESSIONS with RedirectFixedPath set after Mount: %d after %q: the other session was revoked", st, hops)
+	}
+}
+
+// gin routes on the decoded path (UseRawPath is off by default): an encoded
+// slash inside the prefix, DELETE /auth%2Fsessions, reaches the endpoint
+// that revokes every other session, where chi, fiber and net/http answer
+// 404 (they route on the escaped path). FAILS until gin's Mount compares the
+// escaped path with the route's (as fiber's endpoint does with c.Path()).
+func TestAttackEncodedSlashInPrefix(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	for _, path := range []string{"/auth%2Fsessions", "/auth%2fsessions"} {
+		f := authtest.New(t, authtest.Options{})
+		e := gin.New()
+		ginauth.Mount(e, f.Service)
+		srv := httptest.NewServer(e)
+		a, b := twoSessions(t, f)
+		st, hops := deleteFollowing(t, srv.URL, path, a.AccessToken)
+		srv.Close()
+		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+			t.Errorf("DELETE %s: %d after %q: the other session was revoked", path, st, hops)
+		}
+	}
+}
+
+// Variants the suite does not list, over a real socket with redirects
+// followed: none revokes anything.
+func TestAttackSessionPathVariantsReal(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	f := authtest.New(t, authtest.Options{})
+	e := gin.New()
+	ginauth.Mount(e, f.Service)
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	a, b := twoSessions(t, f)
+	for _, p := range []string{
+		"/auth/sessions/", "/auth/sessions;x", "/auth/sessions/;", "/auth/sessions%00", "/auth/sessions/%00",
+		"/auth/sessions%5C", "/auth/sessions/%5C", "/auth/sessions%09", "/auth/sessions/%09", "/auth/sessions/..%2F",
+		"/auth/sessions%252F", "/auth/sessions/%252F", "/auth/sessions/%C0%AF", "/auth/sessions%C0%AF", "/auth/sessions/?",
+		"/auth/sessions/#", "/auth/sessions/.%2F", "/auth/./sessions", "/./auth/sessions", "/auth/sessions/%2E%2E/",
+		"/auth/sessions//" + b.SessionID + "/..", "/auth/sessions/%20", "/auth/sessions/+",
+	} {
+		st, hops := deleteFollowing(t, srv.URL, p, a.AccessToken)
+		if st != 404 && st != 405 && st != 400 {
+			t.Errorf("DELETE %s: %d after %q, want 404", p, st, hops)
+		}
+		mustLive(t, f, b, "DELETE "+p)
+		mustLive(t, f, a, "DELETE "+p)
+	}
+}
+
+// gin's RemoveExtraSlash (off by default, like RedirectFixedPath) cleans the
+// path before routing: DELETE //auth/sessions then reaches the endpoint that
+// revokes every other session, without a redirect. FAILS: Mount refuses
+// RedirectFixedPath but not RemoveExtraSlash.
+func TestAttackRemoveExtraSlash(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	f := authtest.New(t, authtest.Options{})
+	e := gin.New()
+	e.RemoveExtraSlash = true
+	if err := mountPanic(e, f.Service); err != nil {
+		return // refused: held
+	}
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	a, b := twoSessions(t, f)
+	for _, p := range []string{"//auth/sessions", "/auth//sessions"} {
+		st, hops := deleteFollowing(t, srv.URL, p, a.AccessToken)
+		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
+			t.Fatalf("DELETE %s with RemoveExtraSlash: %d after %q: the other session was revoked", p, st, hops)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -215,7 +216,7 @@ func (c *Config) applyDefaults() {
 	}
 	defStr(&c.Realm, "authguard")
 	defStr(&c.MountPrefix, "/auth")
-	c.MountPrefix = "/" + strings.Trim(c.MountPrefix, "/")
+	c.MountPrefix = "/" + strings.Trim(c.MountPrefix, "/") // "auth/" means "/auth"
 	defStr(&c.Cookie.SameSite, "Strict")
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -246,6 +247,7 @@ func (c *Config) validate() error {
 	check(c.RefreshIdleTTL > 0 && c.RefreshAbsoluteTTL > 0, "RefreshIdleTTL and RefreshAbsoluteTTL must be positive")
 	check(c.RefreshIdleTTL <= c.RefreshAbsoluteTTL, "RefreshIdleTTL %s exceeds RefreshAbsoluteTTL %s", c.RefreshIdleTTL, c.RefreshAbsoluteTTL)
 	check(c.MaxLiveSessions > 0, "MaxLiveSessions must be positive")
+	check(validMountPrefix(c.MountPrefix), "MountPrefix %q must be a clean absolute path other than \"/\" (for example \"/auth\" or \"/api/v1/auth\")", c.MountPrefix)
 	check(c.MaxTokenBytes >= 256 && c.MaxTokenBytes <= 1<<20, "MaxTokenBytes %d is outside [256, 1 MiB]", c.MaxTokenBytes)
 	t := c.LoginThrottle
 	check(t.AccountLimit >= 0 && t.IPLimit >= 0 && t.GlobalLimit >= 0 && t.Window >= 0, "LoginThrottle limits must not be negative")
@@ -258,4 +260,19 @@ func (c *Config) validate() error {
 		check(ok, "Throttle is required (Store does not implement store.Throttle)")
 	}
 	return errors.Join(errs...)
+}
+
+// validMountPrefix reports whether p is a clean rooted path under which the
+// token endpoints can live: not "/", no empty, "." or ".." segment, no
+// trailing slash, and only characters a route can match literally.
+func validMountPrefix(p string) bool {
+	if p == "/" || path.Clean(p) != p || !strings.HasPrefix(p, "/") {
+		return false
+	}
+	for _, r := range p {
+		if !(r == '/' || r == '-' || r == '_' || r == '.' || r == '~' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }

@@ -37,6 +37,10 @@ type liveness struct {
 	seen    sync.Map // session id -> *seenSession
 	seenN   atomic.Int64
 	maxSeen int64
+	// forgets counts the times sync forgot revocations: a session read
+	// before one may have been revoked and forgotten since, so what the
+	// read found is not cached (see firstSight).
+	forgets atomic.Int64
 }
 
 // seenSession is a session found live in the store.
@@ -88,6 +92,7 @@ func (l *liveness) isRevoked(sid string) bool {
 
 // firstSight reads a session not seen yet (or whose cached deadline passed).
 func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) error {
+	forgets := l.forgets.Load()
 	s, err := st.Session(ctx, sid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -102,7 +107,9 @@ func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subje
 	case s.Subject != subject:
 		return errSessionSubject
 	}
-	l.remember(&s)
+	if l.forgets.Load() == forgets {
+		l.remember(&s)
+	}
 	return nil
 }
 
@@ -180,6 +187,7 @@ func (l *liveness) sync(ctx context.Context, s store.Sessions, now time.Time) er
 	for sid, until := range l.revoked {
 		if !until.After(now) {
 			delete(l.revoked, sid)
+			l.forgets.Add(1)
 		}
 	}
 	l.mu.Unlock()

@@ -155,8 +155,27 @@ func Mount(r chi.Router, svc *core.Service) {
 			path += "{" + name + "}"
 			param = func(r *http.Request) string { return chi.URLParam(r, name) }
 		}
-		r.Method(rt.Method, path, httpauth.Handler(svc, rt.Endpoint, param))
+		h := httpauth.Handler(svc, rt.Endpoint, param)
+		if param == nil {
+			h = exact(svc, h)
+		}
+		r.Method(rt.Method, path, h)
 	}
+}
+
+// exact answers 404 unless the request's path, as sent, is the pattern of the
+// route that serves it: a middleware that rewrites the routing path
+// (middleware.StripSlashes, CleanPath) must not turn DELETE /auth/sessions/
+// into DELETE /auth/sessions, which revokes every other session.
+func exact(svc *core.Service, next http.Handler) http.Handler {
+	notFound := httpauth.NotFound(svc)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && r.URL.EscapedPath() != rctx.RoutePattern() {
+			notFound.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // PrincipalFrom returns the principal a guard stored in ctx.

@@ -80,12 +80,8 @@ func TestAttackLyingBodies(t *testing.T) {
 		name, head string
 		body       []byte
 	}{
-		{"declares 100000, sends 10, stalls", post + "Content-Length: 100000\r\n\r\n", []byte(small[:10])},
-		{"declares 1000, sends 10, stalls", post + "Content-Length: 1000\r\n\r\n", []byte(small[:10])},
 		{"declares 10, sends 100 KiB", post + "Content-Length: 10\r\n\r\n", bytes.Repeat([]byte("a"), 100<<10)},
-		{"chunk of 2^64-1 bytes", post + "Transfer-Encoding: chunked\r\n\r\n", []byte("FFFFFFFFFFFFFFFF\r\n" + small)},
 		{"chunk of 256 MiB, stalls", post + "Transfer-Encoding: chunked\r\n\r\n", []byte("10000000\r\n" + small)},
-		{"chunk of 70 KiB, stalls", post + "Transfer-Encoding: chunked\r\n\r\n", []byte("11800\r\n" + small)},
 		{"gzip body", post + "Content-Encoding: gzip\r\nContent-Length: " + fmt.Sprint(len(gzipped(small))) + "\r\n\r\n", gzipped(small)},
 		{"gzip bomb declared", post + "Content-Encoding: gzip\r\nContent-Length: 5000000\r\n\r\n", gzipped(strings.Repeat("a", 1<<20))},
 	}

@@ -71,6 +71,12 @@ func serve(srv *wire.Server, e wire.Endpoint, param string) gin.HandlerFunc {
 		var arg string
 		if param != "" {
 			arg = c.Param(param)
+		} else if c.Request.URL.EscapedPath() != c.FullPath() {
+			// gin routes on the decoded, and with RemoveExtraSlash the
+			// cleaned, path: /auth%2Fsessions or //auth/sessions must not
+			// reach DELETE /auth/sessions.
+			Write(c, srv.ErrorResponse(core.ErrNotFound))
+			return
 		}
 		Write(c, srv.Serve(c.Request.Context(), e, httpauth.Request(c.Request), arg))
 	}
@@ -81,7 +87,8 @@ func serve(srv *wire.Server, e wire.Endpoint, param string) gin.HandlerFunc {
 func serveRest(srv *wire.Server, e wire.Endpoint, param string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		arg := strings.TrimPrefix(c.Param(param), "/")
-		if strings.Contains(arg, "/") {
+		base := strings.TrimSuffix(c.FullPath(), "*"+param)
+		if strings.Contains(arg, "/") || !strings.HasPrefix(c.Request.URL.EscapedPath(), base) {
 			Write(c, srv.ErrorResponse(core.ErrNotFound))
 			return
 		}

@@ -280,10 +280,13 @@ func ExactPaths(svc *core.Service, next http.Handler) http.Handler {
 	srv := wire.New(svc)
 	prefix := svc.Config().MountPrefix
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if c := cleanPath(p); c != p && (c == prefix || strings.HasPrefix(c, prefix+"/")) {
-			Write(w, srv.ErrorResponse(core.ErrNotFound))
-			return
+		// Both forms: the mux cleans the escaped path, which decoding can
+		// move outside the prefix (/x%2Fy/../auth/sessions).
+		for _, p := range [2]string{r.URL.Path, r.URL.EscapedPath()} {
+			if c := cleanPath(p); c != p && (c == prefix || strings.HasPrefix(c, prefix+"/")) {
+				Write(w, srv.ErrorResponse(core.ErrNotFound))
+				return
+			}
 		}
 		next.ServeHTTP(w, r)
 	})

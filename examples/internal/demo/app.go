@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/authguard/authguard/core"
@@ -200,10 +202,13 @@ func (a *App) signingKey(keyFile string) (*token.Key, error) {
 	a.KeyFile = keyFile
 	var lastErr error
 	for range keyCreateRetries {
-		k, err := readKeyFile(keyFile, a.Logger)
+		k, err := readKeptKeyFile(keyFile)
 		if err == nil {
 			a.KeySource = KeyLoaded
 			return k, nil
+		}
+		if errors.Is(err, errUnsafeKeyFile) {
+			return nil, fmt.Errorf("demo: signing key kept next to the store: %w", err)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			k, err = createKeyFile(keyFile)
@@ -223,14 +228,141 @@ func (a *App) signingKey(keyFile string) (*token.Key, error) {
 	return nil, fmt.Errorf("demo: signing key kept next to the store: %w (if no other instance is starting, delete the file to generate a new key; tokens issued with the old one stop working)", lastErr)
 }
 
-// readKeyFile reads and parses one PEM key file; weak keys are refused with
-// the core's message. A file readable by group or others is used with a warning.
+// readKeyFile reads and parses the key file named by AUTHGUARD_SIGNING_KEY;
+// weak keys are refused with the core's message. The name may be a symbolic
+// link, but what it names must be a regular file (a FIFO or a device is
+// refused, without blocking on it). A file readable by group or others is
+// used with a warning: the operator chose it.
 func readKeyFile(path string, logger *slog.Logger) (*token.Key, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading must not wait for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file: point it at the PEM key file itself", path, fileKind(fi.Mode()))
+	}
+	k, err := readKeyPEM(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		logger.Warn("signing key file is readable by other users; restrict it with chmod 600",
+			slog.String("file", path), slog.String("mode", fi.Mode().Perm().String()))
+	}
+	return k, nil
+}
+
+// errUnsafeKeyFile marks a key file next to the store that is refused for
+// what it is (a link, not a regular file, another user's, readable by
+// others), not for what it holds: reading it again does not help.
+var errUnsafeKeyFile = errors.New("unsafe signing key file")
+
+// readKeptKeyFile reads the key kept next to the store. That file is found,
+// not configured, so it is used only if it is a regular file (not a symbolic
+// link), owned by the current user and neither readable nor writable by
+// group or others, as ssh treats a private key: otherwise whoever planted it
+// or can read it could sign any token. A refusal wraps errUnsafeKeyFile and
+// says what to do; a missing file is fs.ErrNotExist; a file that does not
+// parse (another instance may still be writing it) is a plain error.
+func readKeptKeyFile(path string) (*token.Key, error) {
+	lfi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKeptKeyFile(path, lfi); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: if a FIFO replaced the file since Lstat, opening it does
+	// not block; SameFile then sees it is not the file checked above (nor is
+	// a symbolic link put there meanwhile).
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !os.SameFile(lfi, fi) {
+		return nil, fmt.Errorf("%s was replaced while being opened", path)
+	}
+	if err := checkKeptKeyFile(path, fi); err != nil {
+		return nil, err
+	}
+	return readKeyPEM(f, path)
+}
+
+// checkKeptKeyFile refuses, with what to do, a key file next to the store
+// that is not a regular file owned by the current user and private to it.
+func checkKeptKeyFile(path string, fi fs.FileInfo) error {
+	const fresh = "delete it to generate a new key (tokens signed with the old key stop working)"
+	mode := fi.Mode()
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; the key kept next to the store must be a regular file private to you, "+
+			"not a link to a key others may read: replace the link with a copy of the key (chmod 600), or %s",
+			errUnsafeKeyFile, path, fresh)
+	case !mode.IsRegular():
+		return fmt.Errorf("%w: %s is %s, not a regular key file: %s", errUnsafeKeyFile, path, fileKind(mode), fresh)
+	}
+	if uid := os.Geteuid(); uid >= 0 { // -1 where files have no Unix owner and mode
+		if owner, ok := fileOwner(fi); ok && owner != uid {
+			return fmt.Errorf("%w: %s is owned by uid %d, not by you (uid %d): its owner can read the key and sign any token: %s, "+
+				"or, if it is your key, chown it to yourself and chmod 600 it",
+				errUnsafeKeyFile, path, owner, uid, fresh)
+		}
+		if mode.Perm()&0o077 != 0 {
+			return fmt.Errorf("%w: %s has mode %s: group or others can read or change the signing key and sign any token: "+
+				"restrict it with chmod 600 %s, or %s",
+				errUnsafeKeyFile, path, mode.Perm(), path, fresh)
+		}
+	}
+	return nil
+}
+
+// fileOwner returns the uid that owns the file fi describes, where the
+// platform reports one (a Uid field in fi.Sys(), as syscall.Stat_t has).
+func fileOwner(fi fs.FileInfo) (int, bool) {
+	v := reflect.ValueOf(fi.Sys())
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return 0, false
+	}
+	uid := v.FieldByName("Uid")
+	if !uid.IsValid() || !uid.CanUint() {
+		return 0, false
+	}
+	return int(uid.Uint()), true
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file (" + m.String() + ")"
+}
+
+// readKeyPEM reads and parses the PEM key in f, named path in errors.
+func readKeyPEM(f *os.File, path string) (*token.Key, error) {
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFileBytes+1))
 	if err != nil {
 		return nil, err
@@ -241,10 +373,6 @@ func readKeyFile(path string, logger *slog.Logger) (*token.Key, error) {
 	k, err := token.ParseKeyPEM(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
-		logger.Warn("signing key file is readable by other users; restrict it with chmod 600",
-			slog.String("file", path), slog.String("mode", fi.Mode().Perm().String()))
 	}
 	return k, nil
 }

@@ -167,3 +167,82 @@ func TestAttackKeyFileDirNotWritable(t *testing.T) {
 		t.Fatalf("start in a read-only directory: %v, want an error about the signing key file", err)
 	}
 }
+
+// A refused key file next to the store says what to do, and is refused at
+// once (not retried as a file another instance is still writing).
+func TestAttackKeyFileRefusalSaysWhatToDo(t *testing.T) {
+	cfg := testConfig(t, nil)
+	keyFile := cfg.Store.Location + KeyFileSuffix
+	plantKey(t, keyFile, 0o640)
+	start := time.Now()
+	_, err := tryOpen(t, cfg)
+	if err == nil {
+		t.Fatal("started with a group-readable key file")
+	}
+	for _, w := range []string{keyFile, "chmod 600", "delete it", "stop working"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	t.Log(err)
+	if d := time.Since(start); d > 400*time.Millisecond {
+		t.Errorf("refusal took %s: retried", d)
+	}
+}
+
+// A key file next to the store owned by another user is refused even with
+// mode 0600 (only root can plant one to test it).
+func TestAttackKeyFileOwnedByOther(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown")
+	}
+	cfg := testConfig(t, nil)
+	keyFile := cfg.Store.Location + KeyFileSuffix
+	plantKey(t, keyFile, 0o600)
+	if err := os.Chown(keyFile, 65534, 65534); err != nil {
+		t.Skip(err)
+	}
+	_, err := tryOpen(t, cfg)
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Fatalf("err = %v, want a refusal of another user's key file", err)
+	}
+	t.Log(err)
+}
+
+// AUTHGUARD_SIGNING_KEY may be a symbolic link, but a FIFO is refused
+// without blocking.
+func TestAttackEnvKeyFileFIFOAndSymlink(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := tryOpen(t, testConfig(t, map[string]string{EnvSigningKey: fifo})); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("FIFO as %s: %v", EnvSigningKey, err)
+		}
+	case <-time.After(5 * time.Second):
+		if w, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			_ = w.Close()
+		}
+		<-done
+		t.Fatal("the start blocked opening a FIFO named by " + EnvSigningKey)
+	}
+
+	target := filepath.Join(dir, "target.pem")
+	k := plantKey(t, target, 0o600)
+	link := filepath.Join(dir, "link.pem")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	app, err := tryOpen(t, testConfig(t, map[string]string{EnvSigningKey: link}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.KeySource != KeyFromEnv || app.Service.Keys().SigningKey().ID() != k.ID() {
+		t.Fatalf("key %s %s, want %s", app.KeySource, app.Service.Keys().SigningKey(), k.ID())
+	}
+}

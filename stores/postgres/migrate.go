@@ -4,23 +4,15 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/authguard/authguard/core/store/migration"
 
 	"github.com/jackc/pgx/v5"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
-
-type migration struct {
-	version int
-	name    string
-	sql     string // with {{schema}} where the quoted schema name goes
-}
 
 // SchemaVersion is the schema version this release migrates to (the number of
 // the last embedded migration).
@@ -31,35 +23,8 @@ const SchemaVersion = 1
 // schemas migrate independently.
 const migrationLockKey = 0x61677367 // "agsg"
 
-// migrations returns the embedded migrations in version order. File names are
-// NNNN_description.sql; versions start at 1 and have no gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("pgstore: bad migration file name %q", base)
-		}
-		body, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("pgstore: migration %q: want version %d", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration.File, error) { return migration.Load(migrationFS, "migrations") }
 
 // migrate creates the schema if needed and brings it to SchemaVersion, in one
 // transaction that first takes a transaction-scoped advisory lock: of several
@@ -93,10 +58,10 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("%w (schema %s is at version %d, this release knows %d)", ErrSchemaTooNew, s.opts.schema, cur, len(ms))
 			}
 			for _, m := range ms[cur:] {
-				if _, err := tx.Exec(ctx, strings.ReplaceAll(m.sql, "{{schema}}", schema)); err != nil {
-					return fmt.Errorf("migration %s: %w", m.name, err)
+				if _, err := tx.Exec(ctx, strings.ReplaceAll(m.SQL, "{{schema}}", schema)); err != nil {
+					return fmt.Errorf("migration %s: %w", m.Name, err)
 				}
-				if _, err := tx.Exec(ctx, `INSERT INTO `+schema+`.schema_version (version) VALUES ($1)`, m.version); err != nil {
+				if _, err := tx.Exec(ctx, `INSERT INTO `+schema+`.schema_version (version) VALUES ($1)`, m.Version); err != nil {
 					return err
 				}
 				applied++

@@ -161,8 +161,8 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != SchemaVersion || ms[len(ms)-1].version != SchemaVersion {
-		t.Fatalf("SchemaVersion = %d, but the last embedded migration is %d", SchemaVersion, ms[len(ms)-1].version)
+	if len(ms) != SchemaVersion || ms[len(ms)-1].Version != SchemaVersion {
+		t.Fatalf("SchemaVersion = %d, but the last embedded migration is %d", SchemaVersion, ms[len(ms)-1].Version)
 	}
 	st, pool := newTestStore(t)
 	ctx := t.Context()

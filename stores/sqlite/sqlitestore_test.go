@@ -45,8 +45,8 @@ func TestMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ms) != SchemaVersion || ms[len(ms)-1].version != SchemaVersion {
-		t.Fatalf("SchemaVersion = %d, but the last embedded migration is %d", SchemaVersion, ms[len(ms)-1].version)
+	if len(ms) != SchemaVersion || ms[len(ms)-1].Version != SchemaVersion {
+		t.Fatalf("SchemaVersion = %d, but the last embedded migration is %d", SchemaVersion, ms[len(ms)-1].Version)
 	}
 
 	st, path := openTemp(t)
@@ -234,7 +234,7 @@ func TestMigrateFrom1(t *testing.T) {
 	}
 	for _, q := range []string{
 		`CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
-		ms[0].sql,
+		ms[0].SQL,
 		`INSERT INTO schema_version VALUES (1, 0)`,
 		`INSERT INTO users (id, email, created_at) VALUES ('u', 'u@example.com', 0)`,
 		`INSERT INTO sessions (id, subject, created_at, idle_expires_at, absolute_expires_at) VALUES ('live', 'u', 1, 2, 3)`,

@@ -53,7 +53,7 @@ const (
 	KeyFromEnv   = "file"      // AUTHGUARD_SIGNING_KEY
 	KeyLoaded    = "loaded"    // kept next to the store by an earlier start
 	KeyGenerated = "generated" // created now and kept next to the store
-	KeyEphemeral = "ephemeral" // memory store: a new key every start
+	KeyEphemeral = "ephemeral" // memory, redis or postgres store: a new key every start
 )
 
 // keyCreateRetries bounds the read-or-create loop when another process
@@ -77,6 +77,7 @@ type App struct {
 	DemoUsersCreated bool
 
 	store     store.Store
+	release   func() error // closes the client or pool under the store, if any
 	started   time.Time
 	closeOnce sync.Once
 	closeErr  error
@@ -89,13 +90,16 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	st, keyFile, err := openStore(ctx, cfg.Store, logger)
+	st, keyFile, release, err := openStore(ctx, cfg.Store, logger)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Logger: logger, store: st, started: time.Now()}
+	app := &App{Config: cfg, Logger: logger, store: st, release: release, started: time.Now()}
 	if err := app.init(ctx, keyFile); err != nil {
 		_ = st.Close()
+		if release != nil {
+			_ = release()
+		}
 		return nil, err
 	}
 	return app, nil
@@ -147,14 +151,18 @@ func (a *App) Close() error {
 			errs = append(errs, a.Service.Close())
 		}
 		errs = append(errs, a.store.Close())
+		if a.release != nil {
+			errs = append(errs, a.release())
+		}
 		a.closeErr = errors.Join(errs...)
 	})
 	return a.closeErr
 }
 
 // openStore opens the configured store and returns the file that keeps the
-// generated signing key next to it ("" when the key is not to be kept).
-func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.Store, string, error) {
+// generated signing key next to it ("" when the key is not to be kept) and
+// the function that closes the client or pool under the store (nil if none).
+func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st store.Store, keyFile string, release func() error, err error) {
 	switch spec.Kind {
 	case StoreSQLite:
 		// The database holds password hashes: create it readable by its
@@ -164,19 +172,22 @@ func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.
 		}
 		st, err := sqlitestore.Open(ctx, spec.Location)
 		if err != nil {
-			return nil, "", fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+			return nil, "", nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
 		}
-		return st, spec.Location + KeyFileSuffix, nil
+		return st, spec.Location + KeyFileSuffix, nil, nil
 	case StoreMemory:
 		logger.Warn("MEMORY STORE: single instance only, and every user, session and signing key is forgotten on restart "+
 			"(every client must log in again); do not run two instances behind one address; use sqlite:<path> to keep state",
 			slog.String("store", spec.String()))
-		return memstore.New(), "", nil
-	case StoreRedis, StorePostgres:
-		return nil, "", fmt.Errorf("demo: %s=%s: the %s store module (stores/%s) is not built yet, so this build cannot use it; "+
-			"use sqlite:<path> (the default, %s) or memory:", EnvStore, spec, spec.Kind, spec.Kind, DefaultStore)
+		return memstore.New(), "", nil, nil
+	case StoreRedis:
+		st, release, err = openRedis(ctx, spec, logger)
+		return st, "", release, err
+	case StorePostgres:
+		st, release, err = openPostgres(ctx, spec)
+		return st, "", release, err
 	}
-	return nil, "", fmt.Errorf("demo: %s: unknown store kind %q", EnvStore, spec.Kind)
+	return nil, "", nil, fmt.Errorf("demo: %s: unknown store kind %q", EnvStore, spec.Kind)
 }
 
 // signingKey loads AUTHGUARD_SIGNING_KEY, or the key kept in keyFile
@@ -197,6 +208,12 @@ func (a *App) signingKey(keyFile string) (*token.Key, error) {
 			return nil, fmt.Errorf("demo: %w", err)
 		}
 		a.KeySource = KeyEphemeral
+		if kind := a.Config.Store.Kind; kind == StoreRedis || kind == StorePostgres {
+			a.Logger.Warn("EPHEMERAL SIGNING KEY: "+EnvSigningKey+" is not set, so this instance signs with a key generated now; "+
+				"every instance sharing this "+kind+" store must set "+EnvSigningKey+" to the same key file: "+
+				"otherwise the access tokens of one instance are refused by another, and a restart invalidates every access token",
+				slog.String("store", a.Config.Store.String()))
+		}
 		return k, nil
 	}
 	a.KeyFile = keyFile
@@ -512,7 +529,9 @@ The example servers take no arguments or flags; they read the environment:
   AUTHGUARD_ISSUER                iss claim (default http://<addr>)
   AUTHGUARD_AUDIENCE              aud claim (default authguard-demo)
   AUTHGUARD_SIGNING_KEY           PEM file of the signing key (default: an Ed25519 key
-                                  generated on first start and kept next to the store)
+                                  generated on first start and kept next to a sqlite store;
+                                  with memory, redis or postgres a new key every start:
+                                  instances sharing a store must share this key file)
   AUTHGUARD_DEMO_PASSWORD         password of the demo users (default demo-password)
 
 See examples/README.md.

@@ -446,24 +446,6 @@ func TestMemoryStore(t *testing.T) {
 	}
 }
 
-func TestUnbuiltStoresAreRefused(t *testing.T) {
-	t.Parallel()
-	for _, s := range []string{"redis://:pw-redis@127.0.0.1:6379/0", "postgres://u:pw-pg@127.0.0.1:5432/test?sslmode=disable"} {
-		cfg := testConfig(t, map[string]string{EnvStore: s})
-		app, err := Open(context.Background(), cfg, nil)
-		if err == nil {
-			app.Close()
-			t.Fatalf("%s: opened", s)
-		}
-		if !strings.Contains(err.Error(), "not built yet") || !strings.Contains(err.Error(), "sqlite:<path>") {
-			t.Errorf("%s: unclear error %q", s, err)
-		}
-		if strings.Contains(err.Error(), "pw-") {
-			t.Errorf("error shows the password: %q", err)
-		}
-	}
-}
-
 func TestCoreRefusesLeewayOverSixtySeconds(t *testing.T) {
 	t.Parallel()
 	// LoadConfig refuses it first; a Config built by hand meets the core's check.

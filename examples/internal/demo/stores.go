@@ -1,0 +1,89 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+
+	"github.com/authguard/authguard/core/store"
+	pgstore "github.com/authguard/authguard/stores/postgres"
+	redisstore "github.com/authguard/authguard/stores/redis"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+)
+
+// Query parameters of AUTHGUARD_STORE that the demo reads itself and removes
+// before the URL reaches the driver.
+const (
+	// RedisPrefixParam names the key prefix in a redis:// URL (default
+	// redisstore.DefaultPrefix, "authguard:").
+	RedisPrefixParam = "prefix"
+	// PostgresSchemaParam names the schema in a postgres:// URL (default
+	// pgstore.DefaultSchema, "authguard").
+	PostgresSchemaParam = "schema"
+)
+
+// splitParam removes the query parameter name from the URL raw and returns
+// the URL without it and the parameter's value (def when it is absent).
+// raw has been checked by ParseStore, so it parses.
+func splitParam(raw, name, def string) (string, string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// url's error quotes the input, password included: not repeated.
+		return "", "", fmt.Errorf("%s is not a valid URL", redactURL(raw))
+	}
+	q := u.Query()
+	v, ok := def, q.Has(name)
+	if ok {
+		v = q.Get(name)
+		q.Del(name)
+		u.RawQuery = q.Encode()
+	}
+	return u.String(), v, nil
+}
+
+// openRedis connects to the redis:// URL of spec and opens the store over
+// the client; release closes the client after the store.
+func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.Store, func() error, error) {
+	fail := func(err error) (store.Store, func() error, error) {
+		return nil, nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+	}
+	raw, prefix, err := splitParam(spec.Location, RedisPrefixParam, redisstore.DefaultPrefix)
+	if err != nil {
+		return fail(err)
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		return fail(err)
+	}
+	var client redis.UniversalClient = redis.NewClient(opts)
+	st, err := redisstore.New(ctx, client, redisstore.WithPrefix(prefix), redisstore.WithLogger(logger))
+	if err != nil {
+		_ = client.Close()
+		return fail(err)
+	}
+	return st, client.Close, nil
+}
+
+// openPostgres opens a pool on the postgres:// URL of spec and the store
+// (migrating its schema) over it; release closes the pool after the store.
+func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() error, error) {
+	fail := func(err error) (store.Store, func() error, error) {
+		return nil, nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+	}
+	raw, schema, err := splitParam(spec.Location, PostgresSchemaParam, pgstore.DefaultSchema)
+	if err != nil {
+		return fail(err)
+	}
+	pool, err := pgxpool.New(ctx, raw)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := pgstore.New(ctx, pool, pgstore.WithSchema(schema))
+	if err != nil {
+		pool.Close()
+		return fail(err)
+	}
+	return st, func() error { pool.Close(); return nil }, nil
+}

@@ -162,11 +162,10 @@ func (m *Store) Session(ctx context.Context, id string) (store.Session, error) {
 // stored Version is still u.Version, and appends (ID, RevokedAt) to the
 // revocation feed when u.Revoked. It returns store.ErrStale when the version
 // moved on and store.ErrNotFound when the session is gone, writing nothing.
-// An update whose Session.Version is not Version+1 is refused with an error
-// (it would defeat the version check of the next writer).
+// An update that fails store.Update.Check is refused with an error.
 func (m *Store) UpdateSession(ctx context.Context, u store.Update) error {
-	if u.Session.Version != u.Version+1 {
-		return fmt.Errorf("memstore: update of session %q: new version %d is not %d+1", u.Session.ID, u.Session.Version, u.Version)
+	if err := u.Check(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
 	}
 	if err := m.lock(ctx); err != nil {
 		return err

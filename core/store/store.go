@@ -32,6 +32,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -118,6 +119,17 @@ type Update struct {
 	// Revoked asks the store to append Session's revocation (ID, RevokedAt)
 	// to the revocation feed atomically with the write.
 	Revoked bool
+}
+
+// Check reports whether u is well formed: its new state carries the version
+// after the one read (Session.Version == Version+1), without which the next
+// writer's version check would not see this write. A store refuses, writing
+// nothing, an update that fails it.
+func (u *Update) Check() error {
+	if u.Session.Version != u.Version+1 {
+		return fmt.Errorf("update of session %q: new version %d is not %d+1", u.Session.ID, u.Session.Version, u.Version)
+	}
+	return nil
 }
 
 // Revocation is one entry of the revocation feed.

@@ -72,12 +72,11 @@ func (st *Store) Session(ctx context.Context, id string) (store.Session, error) 
 // data-modifying CTE), so both commit or neither does. When no row matched,
 // a second statement tells store.ErrStale (the session exists at another
 // version) from store.ErrNotFound; either way nothing was written. An update
-// whose Session.Version is not Version+1 is refused with an error (it would
-// defeat the version check of the next writer).
+// that fails store.Update.Check is refused with an error.
 func (st *Store) UpdateSession(ctx context.Context, u store.Update) error {
 	s := u.Session
-	if s.Version != u.Version+1 {
-		return fmt.Errorf("pgstore: update session %q: new version %d is not %d+1", s.ID, s.Version, u.Version)
+	if err := u.Check(); err != nil {
+		return fmt.Errorf("pgstore: %w", err)
 	}
 	args := append(sessionArgs(s), u.Version, u.Revoked)
 	return st.write(ctx, "update session", func(ctx context.Context) error {

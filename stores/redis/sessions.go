@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +96,9 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 // returned, or at the latest a grace period after the writer died, and only
 // revocations whose write landed ever are.
 func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
+	if err := u.Check(); err != nil {
+		return fmt.Errorf("redisstore: %w", err)
+	}
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return err

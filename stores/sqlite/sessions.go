@@ -70,13 +70,12 @@ func (st *Store) Session(ctx context.Context, id string) (store.Session, error) 
 // u.Revoked, in one BEGIN IMMEDIATE transaction: one conditional UPDATE and,
 // for a revocation, one INSERT. It returns store.ErrStale when the version
 // moved on and store.ErrNotFound when the session is gone; either way
-// nothing is written. An update whose Session.Version is not Version+1 is
-// refused with an error (it would defeat the version check of the next
-// writer).
+// nothing is written. An update that fails store.Update.Check is refused
+// with an error.
 func (st *Store) UpdateSession(ctx context.Context, u store.Update) error {
 	s := u.Session
-	if s.Version != u.Version+1 {
-		return fmt.Errorf("sqlitestore: update session %q: new version %d is not %d+1", s.ID, s.Version, u.Version)
+	if err := u.Check(); err != nil {
+		return fmt.Errorf("sqlitestore: %w", err)
 	}
 	args := append(sessionArgs(s), s.ID, u.Version)
 	return st.write(ctx, "update session", func(tx *sql.Tx) error {

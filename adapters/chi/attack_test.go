@@ -2,7 +2,6 @@ package chiauth_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,43 +11,9 @@ import (
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/core/authtest"
 )
-
-func attackLogin(t *testing.T, f *authtest.Fixture) *core.TokenResponse {
-	t.Helper()
-	tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
-}
-
-// attackDelete sends DELETE path with a bearer over a real socket, following
-// redirects as Go's client does for 307/308.
-func attackDelete(t *testing.T, base, path, bearer string) (int, []string) {
-	t.Helper()
-	var hops []string
-	c := &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
-		hops = append(hops, r.Method+" "+r.URL.RequestURI())
-		if len(via) > 5 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	req, err := http.NewRequest("DELETE", base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("DELETE %s: %v", path, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode, hops
-}
 
 var attackVariants = []string{
 	"/auth/sessions/", "/auth/sessions//", "/auth/sessions;x", "/auth/sessions/;", "/auth/sessions%00",
@@ -67,9 +32,9 @@ func TestAttackSessionPathVariantsReal(t *testing.T) {
 	chiauth.Mount(r, f.Service)
 	srv := httptest.NewServer(r)
 	defer srv.Close()
-	a, b := attackLogin(t, f), attackLogin(t, f)
+	a, b := f.LoginUser(t), f.LoginUser(t)
 	for _, p := range attackVariants {
-		if st, hops := attackDelete(t, srv.URL, p, a.AccessToken); st != 404 && st != 405 && st != 400 {
+		if st, hops := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken); st != 404 && st != 405 && st != 400 {
 			t.Errorf("DELETE %s: %d after %q, want 404", p, st, hops)
 		}
 	}
@@ -94,9 +59,9 @@ func TestAttackPathRewritingMiddleware(t *testing.T) {
 		r.Use(mw)
 		chiauth.Mount(r, f.Service)
 		srv := httptest.NewServer(r)
-		a, b := attackLogin(t, f), attackLogin(t, f)
+		a, b := f.LoginUser(t), f.LoginUser(t)
 		for _, p := range []string{"/auth/sessions/", "//auth/sessions", "/auth//sessions", "/auth/x/../sessions"} {
-			st, _ := attackDelete(t, srv.URL, p, a.AccessToken)
+			st, _ := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken)
 			if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
 				t.Errorf("with middleware.%s, DELETE %s: %d: the other session was revoked", name, p, st)
 				break

@@ -2,13 +2,12 @@ package ginauth_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	ginauth "github.com/authguard/authguard/adapters/gin"
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/gin-gonic/gin"
 )
@@ -16,41 +15,7 @@ import (
 // twoSessions logs the fixture's user in twice.
 func twoSessions(t *testing.T, f *authtest.Fixture) (a, b *core.TokenResponse) {
 	t.Helper()
-	login := func() *core.TokenResponse {
-		tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tr
-	}
-	return login(), login()
-}
-
-// deleteFollowing sends DELETE path with a's bearer over a real socket and
-// follows redirects as Go's client, browsers' fetch and curl -L do for 307
-// and 308 (method, body and Authorization kept on the same host).
-func deleteFollowing(t *testing.T, base, path, bearer string) (int, []string) {
-	t.Helper()
-	var hops []string
-	c := &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
-		hops = append(hops, r.Method+" "+r.URL.RequestURI())
-		if len(via) > 5 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	req, err := http.NewRequest("DELETE", base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("DELETE %s: %v", path, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode, hops
+	return f.LoginUser(t), f.LoginUser(t)
 }
 
 // mustLive fails if b's access token is no longer accepted.
@@ -74,7 +39,7 @@ func TestAttackEncodedSlashInPrefix(t *testing.T) {
 		ginauth.Mount(e, f.Service)
 		srv := httptest.NewServer(e)
 		a, b := twoSessions(t, f)
-		st, hops := deleteFollowing(t, srv.URL, path, a.AccessToken)
+		st, hops := adaptertest.DeleteFollowing(t, srv.URL+path, a.AccessToken)
 		srv.Close()
 		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
 			t.Errorf("DELETE %s: %d after %q: the other session was revoked", path, st, hops)
@@ -99,7 +64,7 @@ func TestAttackSessionPathVariantsReal(t *testing.T) {
 		"/auth/sessions/#", "/auth/sessions/.%2F", "/auth/./sessions", "/./auth/sessions", "/auth/sessions/%2E%2E/",
 		"/auth/sessions//" + b.SessionID + "/..", "/auth/sessions/%20", "/auth/sessions/+",
 	} {
-		st, hops := deleteFollowing(t, srv.URL, p, a.AccessToken)
+		st, hops := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken)
 		if st != 404 && st != 405 && st != 400 {
 			t.Errorf("DELETE %s: %d after %q, want 404", p, st, hops)
 		}
@@ -124,7 +89,7 @@ func TestAttackRemoveExtraSlash(t *testing.T) {
 	defer srv.Close()
 	a, b := twoSessions(t, f)
 	for _, p := range []string{"//auth/sessions", "/auth//sessions"} {
-		st, hops := deleteFollowing(t, srv.URL, p, a.AccessToken)
+		st, hops := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken)
 		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
 			t.Fatalf("DELETE %s with RemoveExtraSlash: %d after %q: the other session was revoked", p, st, hops)
 		}

@@ -2,52 +2,15 @@ package httpauth_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
 )
-
-func attackLogin(t *testing.T, f *authtest.Fixture) *core.TokenResponse {
-	t.Helper()
-	tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tr
-}
-
-// attackDelete sends DELETE path with a bearer over a real socket, following
-// redirects as Go's client, fetch and curl -L do for 307/308 (method and
-// Authorization kept on the same host), and returns the final status and
-// the hops.
-func attackDelete(t *testing.T, base, path, bearer string) (int, []string) {
-	t.Helper()
-	var hops []string
-	c := &http.Client{CheckRedirect: func(r *http.Request, via []*http.Request) error {
-		hops = append(hops, r.Method+" "+r.URL.RequestURI())
-		if len(via) > 5 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	req, err := http.NewRequest("DELETE", base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("DELETE %s: %v", path, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode, hops
-}
 
 // ServeMux cleans the escaped path (r.URL.EscapedPath) and redirects with
 // 307 when it changed; ExactPaths cleans the decoded one (r.URL.Path). An
@@ -63,8 +26,8 @@ func TestAttackExactPathsEscapedDotDot(t *testing.T) {
 		mux := http.NewServeMux()
 		httpauth.Mount(mux, f.Service)
 		srv := httptest.NewServer(httpauth.ExactPaths(f.Service, mux))
-		a, b := attackLogin(t, f), attackLogin(t, f)
-		st, hops := attackDelete(t, srv.URL, p, a.AccessToken)
+		a, b := f.LoginUser(t), f.LoginUser(t)
+		st, hops := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken)
 		srv.Close()
 		if _, err := f.Service.Authenticate(context.Background(), b.AccessToken); err != nil {
 			t.Errorf("DELETE %s: %d after %q: the other session was revoked", p, st, hops)
@@ -80,7 +43,7 @@ func TestAttackExactPathsVariantsReal(t *testing.T) {
 		mux := http.NewServeMux()
 		httpauth.Mount(mux, f.Service)
 		srv := httptest.NewServer(httpauth.ExactPaths(f.Service, mux))
-		a, b := attackLogin(t, f), attackLogin(t, f)
+		a, b := f.LoginUser(t), f.LoginUser(t)
 		s := prefix + "/sessions"
 		for _, p := range []string{
 			s + "/", s + "//", s + ";x", s + "/;", s + "%00", s + "/%00", s + "%5C", s + "/%5C", s + "%09",
@@ -89,7 +52,7 @@ func TestAttackExactPathsVariantsReal(t *testing.T) {
 			prefix + "%2Fsessions", s + "/%20", s + "/+", s + "/.", s + "/..", "/x/.." + s, "/%2E" + s,
 			s + "/%2E/", s + "/" + b.SessionID + "/..", s + "/x/..",
 		} {
-			if st, hops := attackDelete(t, srv.URL, p, a.AccessToken); st != 404 && st != 405 && st != 400 {
+			if st, hops := adaptertest.DeleteFollowing(t, srv.URL+p, a.AccessToken); st != 404 && st != 405 && st != 400 {
 				t.Errorf("DELETE %s: %d after %q, want 404", p, st, hops)
 			}
 		}

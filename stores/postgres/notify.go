@@ -49,14 +49,17 @@ func listenerName(cfg *pgx.ConnConfig) string {
 // (not one of the pool's, which it would hold forever; application_name
 // "<the pool's application_name or authguard> listener"), calls wake once
 // listening and after every notification, and connects again with a
-// backoff when the connection fails, until ctx ends. Notifications sent
-// while no connection listens are lost; the wake that follows the next
-// LISTEN makes the caller read them from the feed.
+// backoff when the connection fails, until ctx ends (or the store is
+// closed: ErrClosed). Notifications sent while no connection listens are
+// lost; the wake that follows the next LISTEN makes the caller read them
+// from the feed.
 func (st *Store) Watch(ctx context.Context, wake func()) error {
-	if err := st.check(); err != nil {
-		return wrap("watch", err)
-	}
-	return store.WatchLoop(ctx, func(ctx context.Context) bool { return st.listen(ctx, wake) })
+	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+		if err := st.check(); err != nil {
+			return false, wrap("watch", err)
+		}
+		return st.listen(ctx, wake), nil
+	})
 }
 
 // listen holds one listening connection until it fails or ctx ends, and

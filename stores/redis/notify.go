@@ -25,17 +25,17 @@ func (s *Store) Channel() string { return s.o.prefix + "{feed}:wake" }
 // Channel on a connection of the caller's client (on a Cluster, plain
 // PUBLISH and SUBSCRIBE reach every node), calls wake once subscribed and
 // after every message, and subscribes again with a backoff when the
-// connection fails, until ctx ends. The feed script publishes in the same
-// script that appends the entry, so a wake never comes before the entry can
-// be read. Messages published while no connection is subscribed are lost;
-// the wake that follows the next subscription makes the caller read them
-// from the feed.
+// connection fails, until ctx ends (or the store is closed: ErrClosed).
+// The feed script publishes in the same script that appends the entry, so
+// a wake never comes before the entry can be read. Messages published while
+// no connection is subscribed are lost; the wake that follows the next
+// subscription makes the caller read them from the feed.
 func (s *Store) Watch(ctx context.Context, wake func()) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	return store.WatchLoop(ctx, func(ctx context.Context) bool {
-		return s.listen(ctx, wake)
+	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+		if s.closed.Load() {
+			return false, ErrClosed
+		}
+		return s.listen(ctx, wake), nil
 	})
 }
 

@@ -126,6 +126,10 @@ type Config struct {
 
 	// RevocationPollInterval is how often the revocation feed is read
 	// (default 250ms): other instances see a revocation within about that.
+	// When the store is a store.Notifier (Redis, PostgreSQL), every instance
+	// reads the feed as soon as the store announces a change, and polling is
+	// only the fallback for lost announcements: the default is then 1s (a
+	// third of RevocationMaxStaleness when that is under 3s, at least 250ms).
 	RevocationPollInterval time.Duration
 	// RevocationMaxStaleness is how old the last successful feed read may be
 	// before guards answer 503 instead of trusting the cache (default 3s).
@@ -196,8 +200,12 @@ func (c *Config) applyDefaults() {
 	def(&c.RefreshIdleTTL, 336*time.Hour)
 	def(&c.RefreshAbsoluteTTL, 720*time.Hour)
 	def(&c.LoginThrottle.Window, 15*time.Minute)
-	def(&c.RevocationPollInterval, 250*time.Millisecond)
 	def(&c.RevocationMaxStaleness, 3*time.Second)
+	if _, ok := c.Store.(store.Notifier); ok {
+		// Polling is the fallback: a third of the staleness bound, in [250ms, 1s].
+		def(&c.RevocationPollInterval, min(time.Second, max(250*time.Millisecond, c.RevocationMaxStaleness/3)))
+	}
+	def(&c.RevocationPollInterval, 250*time.Millisecond)
 	defInt := func(n *int, v int) {
 		if *n == 0 {
 			*n = v

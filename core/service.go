@@ -15,7 +15,7 @@ import (
 // Service is the transport-neutral authentication engine: login, access
 // tokens, refresh-token rotation with reuse detection, logout, sessions and
 // guards. It is safe for concurrent use. Create it with New and stop its
-// background revocation poller with Close.
+// background revocation poller (and watcher, see store.Notifier) with Close.
 type Service struct {
 	cfg      Config
 	keys     *token.KeySet
@@ -30,12 +30,13 @@ type Service struct {
 
 	stopOnce sync.Once
 	stop     chan struct{}
-	done     chan struct{}
+	wake     chan struct{} // one slot: wakes arriving during a sync coalesce
+	bg       sync.WaitGroup
 }
 
 // New validates cfg, applies defaults, reads the revocation feed once (an
 // unreachable store is an error: the service must not start blind) and starts
-// the background poller.
+// the background poller, and the watcher when the store is a store.Notifier.
 func New(cfg Config) (*Service, error) {
 	c, err := cfg.withDefaults()
 	if err != nil {
@@ -52,7 +53,7 @@ func New(cfg Config) (*Service, error) {
 		now:      c.Now,
 		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
 		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
 	}
 	if s.authz == nil {
 		s.authz = StaticAuthorizer(nil)
@@ -65,15 +66,41 @@ func New(cfg Config) (*Service, error) {
 	if err := s.live.sync(ctx, s.sessions, s.now()); err != nil {
 		return nil, fmt.Errorf("%w: reading the revocation feed: %w", ErrUnavailable, err)
 	}
+	s.bg.Add(1)
 	go s.poll()
+	if n, ok := c.Store.(store.Notifier); ok {
+		s.bg.Add(1)
+		go s.watch(n)
+	}
 	return s, nil
 }
 
-// Close stops the background poller. It does not close the store.
+// Close stops the background poller and watcher. It does not close the store.
 func (s *Service) Close() error {
 	s.stopOnce.Do(func() { close(s.stop) })
-	<-s.done
+	s.bg.Wait()
 	return nil
+}
+
+// watch runs the store's Watch until Close: each wake asks the poller for a
+// feed read at once.
+func (s *Service) watch(n store.Notifier) {
+	defer s.bg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.stop
+		cancel()
+	}()
+	err := n.Watch(ctx, func() {
+		select {
+		case s.wake <- struct{}{}:
+		default: // a read is already due; it will see this change too
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("authguard: revocation notifications unavailable; polling the feed only", slog.String("error", err.Error()))
+	}
 }
 
 // Config returns the effective configuration (defaults applied).
@@ -82,18 +109,24 @@ func (s *Service) Config() Config { return s.cfg }
 // Keys returns the key set the service signs with.
 func (s *Service) Keys() *token.KeySet { return s.keys }
 
+// poll reads the feed every RevocationPollInterval, and at once when the
+// watcher wakes it (then it only reads the feed: repairs and pruning keep
+// the ticker's pace). One read runs at a time, however many wakes arrive.
 func (s *Service) poll() {
-	defer close(s.done)
+	defer s.bg.Done()
 	t := time.NewTicker(s.cfg.RevocationPollInterval)
 	defer t.Stop()
 	const pruneEvery = time.Hour
 	lastPrune := time.Now()
 	failing := false
 	for {
+		woken := false
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
+		case <-s.wake:
+			woken = true
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RevocationMaxStaleness)
 		err := s.live.sync(ctx, s.sessions, s.now())
@@ -103,10 +136,10 @@ func (s *Service) poll() {
 			s.log.Info("authguard: revocation feed reachable again")
 		}
 		failing = err != nil
-		if err == nil {
+		if err == nil && !woken {
 			s.repair(ctx)
 		}
-		if err == nil && time.Since(lastPrune) >= pruneEvery {
+		if err == nil && !woken && time.Since(lastPrune) >= pruneEvery {
 			lastPrune = time.Now()
 			retain := max(24*time.Hour, s.cfg.AccessTTL+s.cfg.Leeway+time.Hour)
 			if n, err := s.sessions.Prune(ctx, s.now().Add(-retain)); err != nil {
@@ -120,7 +153,8 @@ func (s *Service) poll() {
 }
 
 // SyncRevocations reads the revocation feed now (the poller does this every
-// RevocationPollInterval). Useful in tests and after a known outage.
+// RevocationPollInterval, and when the store notifies a change). Useful in
+// tests and after a known outage.
 func (s *Service) SyncRevocations(ctx context.Context) error {
 	if err := s.live.sync(ctx, s.sessions, s.now()); err != nil {
 		return newError(ErrUnavailable, "revocation_feed", err)

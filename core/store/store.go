@@ -23,7 +23,7 @@
 //
 // Extras a store may offer are optional interfaces the core and the examples
 // detect with a type assertion, as net/http does with http.Flusher:
-// [UserCounter], [Pinger] and [Footprinter].
+// [UserCounter], [Pinger], [Footprinter] and [Notifier].
 //
 // The conformance suite in package storetest pins this contract down; every
 // store runs it unchanged.
@@ -269,4 +269,30 @@ type Footprint struct {
 // with its rotations.
 type Footprinter interface {
 	Footprint(ctx context.Context) (Footprint, error)
+}
+
+// Notifier is implemented by stores whose backend can push news of
+// revocations (Redis pub/sub, PostgreSQL LISTEN/NOTIFY), so that every
+// instance sharing the store reads its feed at once instead of waiting for
+// its next poll. The core still polls, less often, as a fallback.
+//
+// A wake is only a hint: the revocation feed ([Sessions.Revocations]) stays
+// the single source of truth, and the core answers a wake by reading it.
+// Messages may be lost (a dropped connection, a restart of the backend), may
+// arrive more than once, late, or for revocations the caller already read;
+// none of that may break anything. What a Notifier guarantees:
+//
+//   - Watch blocks until ctx ends, then returns promptly (with ctx's error);
+//     it may return earlier with an error only when notifications can never
+//     work for this store, and the core then keeps polling;
+//   - it calls wake after every entry appended to the feed that it hears of,
+//     by any instance, not before the entry can be read from the feed;
+//   - it calls wake after every successful (re)connection, so that whatever
+//     was appended while it was not listening is read from the feed;
+//   - it reconnects by itself, with a bounded backoff, for as long as ctx
+//     lasts;
+//   - wake is cheap and never blocks (the core coalesces wakes); Watch calls
+//     it from one goroutine at a time and never after Watch has returned.
+type Notifier interface {
+	Watch(ctx context.Context, wake func()) error
 }

@@ -20,6 +20,9 @@
 //     data-modifying CTE, so the write and its feed entry commit together or
 //     not at all; when no row matched, a second statement tells
 //     store.ErrStale from store.ErrNotFound;
+//   - the same statement notifies the schema's channel ([Store.Channel])
+//     with pg_notify, delivered at commit, and [Store.Watch] listens to it
+//     (store.Notifier), so other instances read the feed at once;
 //   - the revocation feed's sequence is an identity column: numbers are never
 //     reused, even after a prune;
 //   - a throttle hit is one INSERT ... ON CONFLICT DO UPDATE ... RETURNING;
@@ -34,7 +37,7 @@
 //
 // The store only ever sees digests and sealed successors, never tokens, and
 // logs nothing. Besides store.Store it implements store.UserCounter,
-// store.Pinger and store.Footprinter.
+// store.Pinger, store.Footprinter and store.Notifier.
 package pgstore
 
 import (
@@ -114,6 +117,7 @@ type Store struct {
 	pool     *pgxpool.Pool
 	opts     options
 	q        queries
+	channel  string // LISTEN/NOTIFY channel of the revocation feed
 	closed   atomic.Bool
 	retries  atomic.Int64 // writes run again after 40001 or 40P01
 	migrated int          // migrations this Store applied in New
@@ -124,6 +128,7 @@ var (
 	_ store.UserCounter = (*Store)(nil)
 	_ store.Pinger      = (*Store)(nil)
 	_ store.Footprinter = (*Store)(nil)
+	_ store.Notifier    = (*Store)(nil)
 )
 
 // New returns a Store over pool, which the caller owns: the Store never
@@ -145,7 +150,8 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 			return nil, err
 		}
 	}
-	s := &Store{pool: pool, opts: o, q: newQueries(pgx.Identifier{o.schema}.Sanitize())}
+	ch := channelName(o.schema) // letters, digits and '_' only: safe as a literal
+	s := &Store{pool: pool, opts: o, channel: ch, q: newQueries(pgx.Identifier{o.schema}.Sanitize(), ch)}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}

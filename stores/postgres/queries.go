@@ -11,7 +11,8 @@ const sessionCols = `id, subject, device_name, ip, user_agent, auth_time, create
 
 const userCols = `id, email, password_hash, roles, disabled, locked, created_at`
 
-// queries holds the statements of one schema ({{s}} stands for it below).
+// queries holds the statements of one schema ({{s}} stands for it below,
+// {{c}} for its notification channel as a string literal).
 type queries struct {
 	schema string // quoted
 
@@ -23,8 +24,8 @@ type queries struct {
 	updatePasswordHash, userExists                     string
 }
 
-func newQueries(schema string) queries {
-	r := strings.NewReplacer("{{s}}", schema)
+func newQueries(schema, channel string) queries {
+	r := strings.NewReplacer("{{s}}", schema, "{{c}}", "'"+channel+"'")
 	return queries{
 		schema:  schema,
 		session: r.Replace(`SELECT ` + sessionCols + ` FROM {{s}}.sessions WHERE id = $1`),
@@ -40,7 +41,9 @@ WHERE seq > $1 ORDER BY seq LIMIT $2`),
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`),
 		// updateSession writes a complete state over the version read and,
 		// when $22 is true, appends the revocation to the feed in the same
-		// statement; it returns the number of rows written (0 or 1).
+		// statement, which notifies the store's channel of the new entry
+		// (delivered at commit, so never before the entry can be read); it
+		// returns the number of rows written (0 or 1).
 		updateSession: r.Replace(`WITH upd AS (
 	UPDATE {{s}}.sessions SET subject = $2, device_name = $3, ip = $4, user_agent = $5,
 		auth_time = $6, created_at = $7, last_used_at = $8, idle_expires_at = $9,
@@ -52,7 +55,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 ), feed AS (
 	INSERT INTO {{s}}.revocations (session_id, revoked_at)
 	SELECT id, revoked_at FROM upd WHERE $22::boolean
-	RETURNING seq
+	RETURNING seq, pg_notify({{c}}, seq::text)
 )
 SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM feed)`),
 		sessionExists: r.Replace(`SELECT EXISTS (SELECT 1 FROM {{s}}.sessions WHERE id = $1)`),

@@ -115,6 +115,7 @@ var (
 	_ store.UserCounter = (*Store)(nil)
 	_ store.Pinger      = (*Store)(nil)
 	_ store.Footprinter = (*Store)(nil)
+	_ store.Notifier    = (*Store)(nil)
 )
 
 // New returns a Store over client, which stays the caller's: Close does not

@@ -86,8 +86,11 @@ return ''
 
 // publishScript appends a revocation to the feed once: KEYS log, time, seq,
 // intent, done marker of the nonce; ARGV intent member, entry tail
-// ("<RFC3339Nano>\n<sid>"), revocation ms, retention ms. Returns the Seq,
-// or 0 when the nonce was already published.
+// ("<RFC3339Nano>\n<sid>"), revocation ms, retention ms, notification
+// channel. It announces the new entry on the channel (a channel is not a
+// key: PUBLISH runs on any node, and a Cluster broadcasts it), within the
+// script, so no subscriber hears of an entry it cannot read yet. Returns
+// the Seq, or 0 when the nonce was already published.
 var publishScript = redis.NewScript(`
 redis.call('ZREM', KEYS[4], ARGV[1])
 if redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
@@ -96,6 +99,7 @@ local entry = seq .. '\n' .. ARGV[2]
 redis.call('ZADD', KEYS[1], seq, entry)
 redis.call('ZADD', KEYS[2], ARGV[3], entry)
 redis.call('SET', KEYS[5], seq, 'PX', ARGV[4])
+redis.call('PUBLISH', ARGV[5], seq)
 return seq
 `)
 

@@ -178,7 +178,7 @@ func (s *Store) publish(ctx context.Context, sid, nonce, tail string) error {
 		return err
 	}
 	keys := []string{s.feedKey("log"), s.feedKey("time"), s.feedKey("seq"), s.feedKey("intent"), s.feedKey("n:" + nonce)}
-	if err := publishScript.Run(ctx, s.c, keys, nonce+sid, tail, ms(at), s.o.retention.Milliseconds()).Err(); err != nil {
+	if err := publishScript.Run(ctx, s.c, keys, nonce+sid, tail, ms(at), s.o.retention.Milliseconds(), s.Channel()).Err(); err != nil {
 		return wrap("publish revocation", err)
 	}
 	return wrap("publish revocation", s.c.HDel(ctx, s.pendingKey(sid), nonce).Err())

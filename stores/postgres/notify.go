@@ -1,0 +1,107 @@
+package pgstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/authguard/authguard/core/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+)
+
+// healthEvery is how long the listening connection may stay silent before
+// Watch checks it with a ping.
+const healthEvery = 15 * time.Second
+
+// channelName is the LISTEN/NOTIFY channel of a schema: "<schema>_revoked"
+// when that fits in an identifier (63 bytes), else the schema cut short and
+// 8 bytes of its SHA-256 in hex, so distinct schemas keep distinct channels.
+func channelName(schema string) string {
+	if c := schema + "_revoked"; len(c) <= 63 {
+		return c
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return schema[:46] + "_" + hex.EncodeToString(sum[:8])
+}
+
+// Channel returns the LISTEN/NOTIFY channel on which the store announces
+// every entry it appends to the revocation feed (see channelName). The
+// payload, the entry's Seq, is only a hint; the feed stays the truth.
+func (st *Store) Channel() string { return st.channel }
+
+// listenerName is the application_name of the listening connection: the
+// pool's own (or "authguard") followed by " listener".
+func listenerName(cfg *pgx.ConnConfig) string {
+	base := cfg.RuntimeParams["application_name"]
+	if base == "" {
+		base = "authguard"
+	}
+	return base[:min(len(base), 54)] + " listener"
+}
+
+// Watch implements store.Notifier with LISTEN/NOTIFY. The statement that
+// appends a revocation to the feed also calls pg_notify, so the
+// notification is delivered when, and only if, the entry commits. Watch
+// listens on a dedicated connection made from the pool's configuration
+// (not one of the pool's, which it would hold forever; application_name
+// "<the pool's application_name or authguard> listener"), calls wake once
+// listening and after every notification, and connects again with a
+// backoff when the connection fails, until ctx ends (or the store is
+// closed: ErrClosed). Notifications sent while no connection listens are
+// lost; the wake that follows the next LISTEN makes the caller read them
+// from the feed.
+func (st *Store) Watch(ctx context.Context, wake func()) error {
+	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+		if err := st.check(); err != nil {
+			return false, wrap("watch", err)
+		}
+		return st.listen(ctx, wake), nil
+	})
+}
+
+// listen holds one listening connection until it fails or ctx ends, and
+// reports whether it ever listened.
+func (st *Store) listen(ctx context.Context, wake func()) (listened bool) {
+	cfg := st.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = listenerName(cfg)
+	// On a timeout, give up the read without a cancel request: a late one
+	// could cancel the ping that follows.
+	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{st.channel}.Sanitize()); err != nil {
+		return false
+	}
+	wake()
+	for ctx.Err() == nil && !st.closed.Load() {
+		wctx, cancel := context.WithTimeout(ctx, healthEvery)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			wake()
+		case ctx.Err() != nil || !pgconn.Timeout(err):
+			return true
+		default: // silent for healthEvery: is the connection still there?
+			pctx, pcancel := context.WithTimeout(ctx, healthEvery)
+			err := conn.Ping(pctx)
+			pcancel()
+			if err != nil {
+				return true
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,75 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authguard/authguard/core/store"
+)
+
+// healthEvery is how long a subscription may stay silent before Watch
+// pings it; a ping unanswered for as long again drops the connection.
+const healthEvery = 15 * time.Second
+
+// Channel returns the pub/sub channel on which the store announces every
+// entry it appends to the revocation feed: the key prefix followed by
+// "{feed}:wake". The message is only a hint (the new entry's Seq); the feed
+// stays the truth.
+func (s *Store) Channel() string { return s.o.prefix + "{feed}:wake" }
+
+// Watch implements store.Notifier over Redis pub/sub: it subscribes to
+// Channel on a connection of the caller's client (on a Cluster, plain
+// PUBLISH and SUBSCRIBE reach every node), calls wake once subscribed and
+// after every message, and subscribes again with a backoff when the
+// connection fails, until ctx ends (or the store is closed: ErrClosed).
+// The feed script publishes in the same script that appends the entry, so
+// a wake never comes before the entry can be read. Messages published while
+// no connection is subscribed are lost; the wake that follows the next
+// subscription makes the caller read them from the feed.
+func (s *Store) Watch(ctx context.Context, wake func()) error {
+	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+		if s.closed.Load() {
+			return false, ErrClosed
+		}
+		return s.listen(ctx, wake), nil
+	})
+}
+
+// listen holds one subscription until it fails or ctx ends, and reports
+// whether it was ever subscribed.
+func (s *Store) listen(ctx context.Context, wake func()) (subscribed bool) {
+	ps := s.c.Subscribe(ctx, s.Channel())
+	defer ps.Close()
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() }) // unblocks a read
+	defer stop()
+	pinged := false
+	for ctx.Err() == nil && !s.closed.Load() {
+		msg, err := ps.ReceiveTimeout(ctx, healthEvery)
+		var ne net.Error
+		switch {
+		case err != nil && errors.As(err, &ne) && ne.Timeout() && !pinged:
+			if ps.Ping(ctx) != nil {
+				return subscribed
+			}
+			pinged = true
+			continue
+		case err != nil:
+			return subscribed // go-redis would reconnect silently: start afresh
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				subscribed = true
+				wake()
+			}
+		case *redis.Message:
+			wake()
+		}
+	}
+	return subscribed
+}

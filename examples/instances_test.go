@@ -33,9 +33,12 @@ func TestInstancesAsProcesses(t *testing.T) {
 				demo.EnvAddr:       "127.0.0.1:0",
 				demo.EnvStore:      demotest.StoreURL(t, kind),
 				demo.EnvSigningKey: writeSigningKey(t),
+				demo.EnvIssuer:     "http://localhost:8080",
 			}
-			a := startServer(t, bin, env)
-			b := startServer(t, bin, env)
+			// Both start at once on the fresh store: one creates the schema
+			// and the demo users, the other finds them.
+			waitA, waitB := startServer(t, bin, env), startServer(t, bin, env)
+			a, b := waitA(), waitB()
 			twoInstances(t, &demotest.Client{T: t, Base: a}, &demotest.Client{T: t, Base: b})
 		})
 	}
@@ -111,9 +114,10 @@ func writeSigningKey(t *testing.T) string {
 }
 
 // startServer starts the binary with env (and none of the test's own
-// AUTHGUARD_ variables), waits for its start line and returns its base URL.
-// When the test ends the process is interrupted and must stop cleanly.
-func startServer(t *testing.T, bin string, env map[string]string) string {
+// AUTHGUARD_ variables) and returns a function that waits for its start line
+// and returns its base URL. When the test ends the process is interrupted
+// and must stop cleanly.
+func startServer(t *testing.T, bin string, env map[string]string) (wait func() string) {
 	t.Helper()
 	cmd := exec.Command(bin)
 	for _, kv := range os.Environ() {
@@ -170,13 +174,16 @@ func startServer(t *testing.T, bin string, env map[string]string) string {
 			t.Errorf("server did not stop on interrupt; log:\n%s", logged())
 		}
 	})
-	select {
-	case a := <-addr:
-		return "http://" + a
-	case <-exited:
-		t.Fatalf("server exited before starting: %v; log:\n%s", waitErr, logged())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no start line in 30s; log:\n%s", logged())
+	return func() string {
+		t.Helper()
+		select {
+		case a := <-addr:
+			return "http://" + a
+		case <-exited:
+			t.Fatalf("server exited before starting: %v; log:\n%s", waitErr, logged())
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no start line in 30s; log:\n%s", logged())
+		}
+		return ""
 	}
-	return ""
 }

@@ -21,6 +21,13 @@ func serve(t *testing.T) string {
 func serveApp(t *testing.T) (string, *demo.App) {
 	t.Helper()
 	app := demotest.OpenApp(t)
+	return serveOn(t, app), app
+}
+
+// serveOn runs the example's fiber app over app on 127.0.0.1:0 and returns
+// its URL; the server stops when t ends.
+func serveOn(t *testing.T, app *demo.App) string {
+	t.Helper()
 	f := newApp(app)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -36,12 +43,13 @@ func serveApp(t *testing.T) (string, *demo.App) {
 			t.Error(err)
 		}
 	})
-	return "http://" + ln.Addr().String(), app
+	return "http://" + ln.Addr().String()
 }
 
+// TestEndToEnd runs the contract's flow on SQLite, Redis and PostgreSQL.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	demotest.Flow(t, serve(t))
+	demotest.EndToEnd(t, serveOn)
 }
 
 func TestCORS(t *testing.T) {

@@ -5,14 +5,18 @@ import (
 	"testing"
 
 	"github.com/authguard/authguard/core/adaptertest"
+	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
 )
 
+// TestEndToEnd runs the contract's flow on SQLite, Redis and PostgreSQL.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(newRouter(demotest.OpenApp(t)))
-	defer srv.Close()
-	demotest.Flow(t, srv.URL)
+	demotest.EndToEnd(t, func(t *testing.T, app *demo.App) string {
+		srv := httptest.NewServer(newRouter(app))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
 }
 
 func TestCORS(t *testing.T) {

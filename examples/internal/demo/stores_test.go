@@ -3,13 +3,9 @@ package demo
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,96 +15,8 @@ import (
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/token"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
+	"github.com/authguard/authguard/examples/internal/servicetest"
 )
-
-// serviceURL returns the URL of a test server: the variable env when set,
-// else def when something answers at addr. Without a server the test is
-// skipped, or fails when AUTHGUARD_REQUIRE_SERVICES=1.
-func serviceURL(t *testing.T, env, def, addr string) string {
-	t.Helper()
-	if u := os.Getenv(env); u != "" {
-		return u
-	}
-	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-	if err == nil {
-		_ = c.Close()
-		return def
-	}
-	msg := env + " is unset and nothing answers at " + addr + ": " + err.Error()
-	if os.Getenv("AUTHGUARD_REQUIRE_SERVICES") == "1" {
-		t.Fatal(msg + " (AUTHGUARD_REQUIRE_SERVICES=1)")
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// withParam returns raw with the query parameter name set to value.
-func withParam(t *testing.T, raw, name, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("%s: not a URL", name)
-	}
-	q := u.Query()
-	q.Set(name, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
-func randomName(t *testing.T) string {
-	t.Helper()
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
-}
-
-// redisURL is a redis:// URL with a fresh key prefix whose keys are
-// deleted when the test ends.
-func redisURL(t *testing.T) string {
-	base := serviceURL(t, "AUTHGUARD_REDIS_URL", "redis://127.0.0.1:6379/0", "127.0.0.1:6379")
-	prefix := "agdemo-" + randomName(t) + ":"
-	opts, err := redis.ParseURL(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client := redis.NewClient(opts)
-		defer client.Close()
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("deleting the test keys: %v", err)
-		}
-	})
-	return withParam(t, base, RedisPrefixParam, prefix)
-}
-
-// postgresURL is a postgres:// URL with a fresh schema dropped when the
-// test ends.
-func postgresURL(t *testing.T) string {
-	base := serviceURL(t, "AUTHGUARD_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "127.0.0.1:5432")
-	schema := "agdemo_" + randomName(t)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		pool, err := pgxpool.New(ctx, base)
-		if err != nil {
-			t.Errorf("dropping the test schema: %v", err)
-			return
-		}
-		defer pool.Close()
-		if _, err := pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping the test schema: %v", err)
-		}
-	})
-	return withParam(t, base, PostgresSchemaParam, schema)
-}
 
 // demoHandler mounts the contract and the admin-only stats route of the
 // demo API on a net/http mux.
@@ -229,12 +137,12 @@ func testSharedStore(t *testing.T, kind, storeURL string) {
 
 func TestRedisStore(t *testing.T) {
 	t.Parallel()
-	testSharedStore(t, StoreRedis, redisURL(t))
+	testSharedStore(t, StoreRedis, servicetest.RedisURL(t, RedisPrefixParam))
 }
 
 func TestPostgresStore(t *testing.T) {
 	t.Parallel()
-	testSharedStore(t, StorePostgres, postgresURL(t))
+	testSharedStore(t, StorePostgres, servicetest.PostgresURL(t, PostgresSchemaParam))
 }
 
 // A store that cannot be opened is an error naming the variable, without

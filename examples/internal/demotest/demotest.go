@@ -45,7 +45,12 @@ func Getenv(m map[string]string) func(string) string { return func(k string) str
 // OpenApp opens a demo App over Env(t, nil); it is closed when the test ends.
 func OpenApp(t testing.TB) *demo.App {
 	t.Helper()
-	app, err := demo.Start(context.Background(), Getenv(Env(t, nil)), nil)
+	return openApp(t, Env(t, nil))
+}
+
+func openApp(t testing.TB, env map[string]string) *demo.App {
+	t.Helper()
+	app, err := demo.Start(context.Background(), Getenv(env), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +154,9 @@ func (c *Client) login(email, password string, headers ...string) (tokens, *Resp
 
 // Flow runs the README's walk-through against a running example: login,
 // the demo API with both demo users, sessions, refresh, logout, cookie
-// transport and the JWKS.
-func Flow(t testing.TB, base string) {
+// transport and the JWKS. kind is the store the example runs on (a Store*
+// constant of package demo), as the admin stats name it.
+func Flow(t testing.TB, base, kind string) {
 	c := &Client{T: t, Base: base}
 
 	r := c.Do("GET", demo.PathHealth, nil)
@@ -192,7 +198,7 @@ func Flow(t testing.TB, base string) {
 	}
 	r = c.Do("GET", demo.PathAdminStats, nil, bearer(admin.Access)...)
 	c.expect(r, 200, "admin stats as admin")
-	if st := r.JSON(t); st["users"] != float64(2) || st["store"] != "sqlite" {
+	if st := r.JSON(t); st["users"] != float64(2) || st["store"] != kind {
 		t.Fatalf("stats %s", r.Body)
 	}
 

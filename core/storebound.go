@@ -13,8 +13,8 @@ import (
 // answered with 503 rather than held open. The wrappers keep the caller's
 // context (and its values); the timeout only shortens its deadline.
 //
-// Optional interfaces of the configured store are looked up on
-// Config.Store, never on these wrappers.
+// Optional interfaces of the configured store and authenticator are looked
+// up on Config.Store and Config.Authenticator, never on these wrappers.
 
 // bounded returns ctx with the store timeout d applied.
 func bounded(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {

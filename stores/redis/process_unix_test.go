@@ -125,4 +125,3 @@ func TestProcessFaults(t *testing.T) {
 		})
 	}
 }
-

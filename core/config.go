@@ -136,6 +136,8 @@ type Config struct {
 	// 400 or 401. A request makes its calls one after another, and a write
 	// whose answer is lost is read back once, so a refresh or logout takes
 	// at most about twice StoreTimeout when the store fails mid-write.
+	// Authenticate is not bounded here (it hashes): an Authenticator bounds
+	// its own backend, as password.Options.StoreTimeout does.
 	StoreTimeout time.Duration
 	// MaxLiveSessions bounds the sessions an instance remembers as live, so
 	// that guards read the store only at a session's first sight (default

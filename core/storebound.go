@@ -94,9 +94,10 @@ func (b boundedThrottle) Forgive(ctx context.Context, key string, windowStart ti
 }
 
 // boundedAuth bounds Lookup, a plain read of the user at refresh time.
-// Authenticate is left to the Authenticator: it includes the password hash,
-// whose cost is not a store's, and the password authenticator fails fast
-// anyway when the login throttle (read first, and bounded) cannot be read.
+// Authenticate is left to the Authenticator, since it includes the password
+// hash, whose cost is not a store's: the password authenticator bounds its
+// own store calls (password.Options.StoreTimeout), and a login reads the
+// throttle, bounded here, before it.
 type boundedAuth struct {
 	Authenticator
 	d time.Duration

@@ -134,6 +134,15 @@ type Config struct {
 	// RevocationMaxStaleness is how old the last successful feed read may be
 	// before guards answer 503 instead of trusting the cache (default 3s).
 	RevocationMaxStaleness time.Duration
+	// StoreTimeout bounds each call the core makes to Store, Throttle and
+	// Authenticator.Lookup (default 2s): a store that hangs is answered
+	// with 503 temporarily_unavailable within about that, never with a
+	// 400 or 401. A request makes its calls one after another, and a write
+	// whose answer is lost is read back once, so a refresh or logout takes
+	// at most about twice StoreTimeout when the store fails mid-write.
+	// Authenticate is not bounded here (it hashes): an Authenticator bounds
+	// its own backend, as password.Options.StoreTimeout does.
+	StoreTimeout time.Duration
 	// MaxLiveSessions bounds the sessions an instance remembers as live, so
 	// that guards read the store only at a session's first sight (default
 	// 100000; beyond it the least lucky entries are read again).
@@ -206,6 +215,7 @@ func (c *Config) applyDefaults() {
 		def(&c.RevocationPollInterval, min(time.Second, max(250*time.Millisecond, c.RevocationMaxStaleness/3)))
 	}
 	def(&c.RevocationPollInterval, 250*time.Millisecond)
+	def(&c.StoreTimeout, 2*time.Second)
 	defInt := func(n *int, v int) {
 		if *n == 0 {
 			*n = v
@@ -263,6 +273,7 @@ func (c *Config) validate() error {
 	check(c.Cookie.SameSite == "Strict" || c.Cookie.SameSite == "Lax", "Cookie.SameSite must be Strict or Lax, not %q", c.Cookie.SameSite)
 	check(c.RevocationPollInterval >= time.Millisecond && c.RevocationMaxStaleness >= c.RevocationPollInterval,
 		"RevocationMaxStaleness must be at least RevocationPollInterval (at least 1ms)")
+	check(c.StoreTimeout >= time.Millisecond, "StoreTimeout %s is under 1ms", c.StoreTimeout)
 	if c.Store != nil && c.Throttle == nil && !t.DisabledUnsafe {
 		_, ok := c.Store.(store.Throttle)
 		check(ok, "Throttle is required (Store does not implement store.Throttle)")

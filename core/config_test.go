@@ -34,7 +34,7 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 		got.RefreshGrace != 10*time.Second || got.RefreshGraceReplays != 10 || got.Leeway != 5*time.Second ||
 		got.MaxTokenBytes != 8192 || got.LoginThrottle.AccountLimit != 10 || got.LoginThrottle.IPLimit != 100 ||
 		got.LoginThrottle.Window != 15*time.Minute || got.Realm != "authguard" || got.MountPrefix != "/auth" ||
-		got.Cookie.SameSite != "Strict" || len(got.Cookie.AllowedOrigins) != 1 || got.Cookie.AllowedOrigins[0] != "https://api.example.com" {
+		got.Cookie.SameSite != "Strict" || got.StoreTimeout != 2*time.Second || len(got.Cookie.AllowedOrigins) != 1 || got.Cookie.AllowedOrigins[0] != "https://api.example.com" {
 		t.Fatalf("defaults: %+v", got)
 	}
 	c = base()
@@ -59,6 +59,7 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 		"access_ttl_90.5s":  func(c *Config) { c.AccessTTL = 90*time.Second + 500*time.Millisecond },
 		"access_ttl_1.5s":   func(c *Config) { c.AccessTTL = 1500 * time.Millisecond },
 		"ipv6_prefix_129":   func(c *Config) { c.LoginThrottle.IPv6Prefix = 129 },
+		"store_timeout_neg": func(c *Config) { c.StoreTimeout = -time.Second },
 	}
 	for name, edit := range bad {
 		t.Run(name, func(t *testing.T) {

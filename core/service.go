@@ -45,9 +45,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg:      c,
 		keys:     c.Keys,
-		sessions: c.Store,
-		throttle: c.Throttle,
-		auth:     c.Authenticator,
+		sessions: boundedSessions{c.Store, c.StoreTimeout},
+		auth:     boundedAuth{c.Authenticator, c.StoreTimeout},
 		authz:    c.Authorizer,
 		log:      c.Logger,
 		now:      c.Now,
@@ -57,6 +56,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.authz == nil {
 		s.authz = StaticAuthorizer(nil)
+	}
+	if c.Throttle != nil {
+		s.throttle = boundedThrottle{c.Throttle, c.StoreTimeout}
 	}
 	if sp, ok := c.Store.(interface{ SingleProcessOnly() bool }); ok && sp.SingleProcessOnly() {
 		s.log.Warn("authguard: the session store is single-process only: run exactly one instance, and expect every user to log in again after a restart")

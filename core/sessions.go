@@ -209,7 +209,7 @@ type PasswordSetter interface {
 // whoever stole the old password stay in. When disabling or deleting an
 // account, call RevokeSubject.
 func (s *Service) ChangePassword(ctx context.Context, subject, newPassword, keepSession string) (int, error) {
-	ps, ok := s.auth.(PasswordSetter)
+	ps, ok := s.cfg.Authenticator.(PasswordSetter)
 	if !ok {
 		return 0, fmt.Errorf("%w: the Authenticator cannot set passwords", ErrConfig)
 	}

@@ -27,6 +27,12 @@ type Options struct {
 	// MaxConcurrent bounds concurrent hash computations, Argon2id and bcrypt
 	// alike (default GOMAXPROCS).
 	MaxConcurrent int
+	// StoreTimeout bounds each call of the Authenticator to its user store
+	// (default 2s, as core.Config.StoreTimeout, which bounds the core's own
+	// store calls but not Authenticate: the hashing is not a store's), so a
+	// hung store answers a login with 503 within about that. Hashing is not
+	// counted.
+	StoreTimeout time.Duration
 }
 
 // Authenticator checks e-mail and password against a store.Users.
@@ -56,11 +62,53 @@ func NewAuthenticator(users store.Users, o Options) (*Authenticator, error) {
 	if users == nil {
 		return nil, fmt.Errorf("%w: password authenticator needs a user store", core.ErrConfig)
 	}
+	if o.StoreTimeout < 0 {
+		return nil, fmt.Errorf("%w: password authenticator: negative StoreTimeout %v", core.ErrConfig, o.StoreTimeout)
+	}
+	if o.StoreTimeout == 0 {
+		o.StoreTimeout = 2 * time.Second
+	}
 	v, err := NewVerifier(o)
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{users: users, v: v}, nil
+	return &Authenticator{users: boundedUsers{users, o.StoreTimeout}, v: v}, nil
+}
+
+// boundedUsers applies a per-call timeout to a store.Users.
+type boundedUsers struct {
+	u store.Users
+	d time.Duration
+}
+
+func (b boundedUsers) CreateUser(ctx context.Context, u store.User) error {
+	ctx, cancel := context.WithTimeout(ctx, b.d)
+	defer cancel()
+	return b.u.CreateUser(ctx, u)
+}
+
+func (b boundedUsers) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.d)
+	defer cancel()
+	return b.u.UserByEmail(ctx, email)
+}
+
+func (b boundedUsers) UserByID(ctx context.Context, id string) (store.User, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.d)
+	defer cancel()
+	return b.u.UserByID(ctx, id)
+}
+
+func (b boundedUsers) UpdateUser(ctx context.Context, u store.User) error {
+	ctx, cancel := context.WithTimeout(ctx, b.d)
+	defer cancel()
+	return b.u.UpdateUser(ctx, u)
+}
+
+func (b boundedUsers) UpdatePasswordHash(ctx context.Context, id, oldHash, newHash string) error {
+	ctx, cancel := context.WithTimeout(ctx, b.d)
+	defer cancel()
+	return b.u.UpdatePasswordHash(ctx, id, oldHash, newHash)
 }
 
 // Params returns the effective Argon2id parameters for new hashes.

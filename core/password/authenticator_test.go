@@ -440,3 +440,42 @@ func TestPasswordSemaphoreRespectsContext(t *testing.T) {
 		t.Fatal("a hash ran without a slot")
 	}
 }
+
+// hungUsers is a user store that never answers and honours deadlines.
+type hungUsers struct{ store.Users }
+
+func (hungUsers) UserByEmail(ctx context.Context, _ string) (store.User, error) {
+	<-ctx.Done()
+	return store.User{}, ctx.Err()
+}
+
+func (hungUsers) UserByID(ctx context.Context, _ string) (store.User, error) {
+	<-ctx.Done()
+	return store.User{}, ctx.Err()
+}
+
+// A user store that hangs costs Authenticate and Lookup StoreTimeout, then
+// core.ErrUnavailable (503), never a refusal of the credentials; a negative
+// StoreTimeout is a configuration error.
+func TestStoreTimeout(t *testing.T) {
+	const bound = 100 * time.Millisecond
+	a, err := NewAuthenticator(hungUsers{}, Options{StoreTimeout: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // without the bound: 5s
+	defer cancel()
+	for name, op := range map[string]func() error{
+		"authenticate": func() error { _, err := a.Authenticate(ctx, "user@example.com", "pw"); return err },
+		"lookup":       func() error { _, err := a.Lookup(ctx, "someone"); return err },
+	} {
+		start := time.Now()
+		err := op()
+		if took := time.Since(start); !errors.Is(err, core.ErrUnavailable) || took > bound+time.Second {
+			t.Errorf("%s over a hung store: %v after %v, want ErrUnavailable after about %v", name, err, took, bound)
+		}
+	}
+	if _, err := NewAuthenticator(hungUsers{}, Options{StoreTimeout: -time.Second}); !errors.Is(err, core.ErrConfig) {
+		t.Errorf("negative StoreTimeout: %v, want ErrConfig", err)
+	}
+}

@@ -72,7 +72,8 @@ func WithRetention(d time.Duration) Option {
 }
 
 // WithCallTimeout bounds every call of the store with a context timeout
-// (default 0: only the caller's context bounds it).
+// (default 0: only the caller's context bounds it; the core bounds each of
+// its calls with core.Config.StoreTimeout already).
 func WithCallTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {
@@ -132,11 +133,35 @@ func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*St
 		}
 	}
 	s := &Store{c: client, o: o}
+	s.checkContextTimeouts()
 	if err := s.Ping(ctx); err != nil {
 		return nil, err
 	}
 	s.checkEviction(ctx)
 	return s, nil
+}
+
+// checkContextTimeouts logs a warning when the client ignores context
+// deadlines on its sockets (go-redis does unless ContextTimeoutEnabled is
+// set): a Redis that hangs then holds every call for the client's
+// ReadTimeout, not for the core's StoreTimeout or WithCallTimeout.
+func (s *Store) checkContextTimeouts() {
+	var enabled bool
+	var read time.Duration
+	switch c := s.c.(type) {
+	case *redis.Client:
+		enabled, read = c.Options().ContextTimeoutEnabled, c.Options().ReadTimeout
+	case *redis.ClusterClient:
+		enabled, read = c.Options().ContextTimeoutEnabled, c.Options().ReadTimeout
+	case *redis.Ring:
+		enabled, read = c.Options().ContextTimeoutEnabled, c.Options().ReadTimeout
+	default:
+		return // a wrapper of the caller's: its deadlines are its own
+	}
+	if !enabled {
+		s.o.log.Warn("redisstore: the Redis client ignores context deadlines (ContextTimeoutEnabled is false): when Redis hangs, each call waits for the client's ReadTimeout instead of the store timeout; set ContextTimeoutEnabled: true in its options",
+			slog.Duration("read_timeout", read))
+	}
 }
 
 // checkEviction logs a warning when a server's maxmemory-policy can evict

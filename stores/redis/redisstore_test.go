@@ -34,6 +34,7 @@ func testClient(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatalf("AUTHGUARD_REDIS_URL: %v", err)
 	}
+	opt.ContextTimeoutEnabled = true // as redisstore asks: a hung call ends at its deadline
 	c := redis.NewClient(opt)
 	t.Cleanup(func() { _ = c.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

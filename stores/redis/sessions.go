@@ -116,7 +116,7 @@ func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 	if u.Revoked {
 		// The write has landed: report success whatever happens now; a
 		// publish that fails here is done by the next reader of the feed.
-		pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		pctx, pcancel := publishContext(ctx)
 		defer pcancel()
 		if err := s.publish(pctx, u.Session.ID, nonce, feedTail(&u.Session)); err != nil {
 			s.o.log.Warn("redisstore: revocation written but not yet in the feed; the next feed read publishes it",
@@ -124,6 +124,18 @@ func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 		}
 	}
 	return nil
+}
+
+// publishContext is the context of the feed bookkeeping that follows a
+// revoking write (the publish after it landed, the withdrawal of the intent
+// after it lost): it survives the caller's cancellation (a client that went
+// away), but not the caller's deadline, so a hung Redis costs the caller no
+// more than it allowed (the core's StoreTimeout); without a deadline, 5s.
+func publishContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(context.WithoutCancel(ctx), d)
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 }
 
 // announce adds a revocation intent of session sid to the feed slot and
@@ -151,7 +163,9 @@ func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 	code, _ := res[0].(int64)
 	if code != 1 {
 		if nonce != "" {
-			_ = s.c.ZRem(context.WithoutCancel(ctx), s.feedKey("intent"), nonce+sess.ID).Err() // else a reader settles it
+			zctx, cancel := publishContext(ctx)
+			_ = s.c.ZRem(zctx, s.feedKey("intent"), nonce+sess.ID).Err() // else a reader settles it
+			cancel()
 		}
 		switch code {
 		case 0:

@@ -57,6 +57,7 @@ func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.
 	if err != nil {
 		return fail(err)
 	}
+	opts.ContextTimeoutEnabled = true // a hung Redis costs a request core.Config.StoreTimeout, not ReadTimeout
 	var client redis.UniversalClient = redis.NewClient(opts)
 	st, err := redisstore.New(ctx, client, redisstore.WithPrefix(prefix), redisstore.WithLogger(logger))
 	if err != nil {

@@ -1,0 +1,199 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/storetest"
+	redisstore "github.com/authguard/authguard/stores/redis"
+)
+
+// throughProxy returns a client of the test server that connects through a
+// fault proxy, honouring context deadlines as redisstore requires.
+func throughProxy(t *testing.T, direct *redis.Client) (*redis.Client, *storetest.Proxy) {
+	t.Helper()
+	p := storetest.NewProxy(t, direct.Options().Addr)
+	opt := *direct.Options()
+	opt.Addr = p.Addr()
+	opt.ContextTimeoutEnabled = true
+	c := redis.NewClient(&opt)
+	t.Cleanup(func() { _ = c.Close() })
+	return c, p
+}
+
+// The test server behind a proxy that pauses, slows, cuts and drops
+// answers: nobody is logged out, no session is lost or forked.
+func TestFaults(t *testing.T) {
+	direct := testClient(t)
+	storetest.RunFaults(t, func(t *testing.T) (store.Store, *storetest.Proxy) {
+		c, p := throughProxy(t, direct)
+		return newStoreOn(t, direct, c), p
+	})
+}
+
+// newStoreOn returns a store over c in a fresh prefix whose keys are deleted
+// through direct (which no fault touches) when the test ends.
+func newStoreOn(t *testing.T, direct, c *redis.Client) *redisstore.Store {
+	t.Helper()
+	st, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(testPrefix(t, direct)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// New warns when the client ignores context deadlines (a hung Redis would
+// then hold each call for ReadTimeout, past the core's StoreTimeout), and
+// only then; a cluster client and a ring are checked too.
+func TestContextTimeoutWarning(t *testing.T) {
+	c := testClient(t)
+	const warning = "ContextTimeoutEnabled"
+	for _, enabled := range []bool{false, true} {
+		opt := *c.Options()
+		opt.ContextTimeoutEnabled = enabled
+		client := redis.NewClient(&opt)
+		t.Cleanup(func() { _ = client.Close() })
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, nil))
+		if _, err := redisstore.New(t.Context(), client, redisstore.WithLogger(log), redisstore.WithPrefix(testPrefix(t, c))); err != nil {
+			t.Fatal(err)
+		}
+		if warned := strings.Contains(buf.String(), warning); warned == enabled {
+			t.Errorf("ContextTimeoutEnabled %v: log %q", enabled, buf.String())
+		}
+	}
+	// A cluster client and a ring are inspected the same way (New fails on
+	// them here, with nothing listening, after the check).
+	for name, client := range map[string]redis.UniversalClient{
+		"cluster": redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, DialTimeout: 100 * time.Millisecond}),
+		"ring":    redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, DialTimeout: 100 * time.Millisecond}),
+	} {
+		t.Cleanup(func() { _ = client.Close() })
+		var buf bytes.Buffer
+		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+		_, _ = redisstore.New(ctx, client, redisstore.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+		cancel()
+		if !strings.Contains(buf.String(), warning) {
+			t.Errorf("%s client without ContextTimeoutEnabled: no warning in %q", name, buf.String())
+		}
+	}
+}
+
+// pauseAt pauses a proxy right before the first command, once armed, with
+// an argument containing match: "{feed}:n:" is the publish of a revocation
+// after its write landed; "zrem" the withdrawal of an intent after a
+// revoking write lost its compare-and-set.
+type pauseAt struct {
+	p     *storetest.Proxy
+	match string
+	armed atomic.Bool
+}
+
+func (h *pauseAt) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *pauseAt) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+func (h *pauseAt) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		for _, a := range cmd.Args() {
+			if s, ok := a.(string); ok && strings.Contains(s, h.match) && h.armed.CompareAndSwap(true, false) {
+				h.p.Pause()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A logout whose write landed and whose publish to the feed hangs answers
+// within the caller's deadline (the core's StoreTimeout), not after the
+// store's own 5s publish timeout; once Redis answers again the revocation
+// reaches the feed.
+func TestRevocationPublishKeepsDeadline(t *testing.T) {
+	direct := testClient(t)
+	c, p := throughProxy(t, direct)
+	hook := &pauseAt{p: p, match: "{feed}:n:"}
+	c.AddHook(hook)
+	st, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(testPrefix(t, direct)), redisstore.WithSweepAfter(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := authtest.New(t, authtest.Options{Store: st, Config: func(c *core.Config) {
+		c.StoreTimeout = storetest.FaultStoreTimeout
+	}})
+	tr, err := fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook.armed.Store(true)
+	start := time.Now()
+	err = fx.Service.Logout(t.Context(), core.LogoutInput{RefreshToken: tr.RefreshToken})
+	took := time.Since(start)
+	t.Logf("logout with a hung publish answered %v in %v", err, took.Round(time.Millisecond))
+	if hook.armed.Load() {
+		t.Fatal("the publish was never reached")
+	}
+	if took > storetest.FaultStoreTimeout+500*time.Millisecond {
+		t.Errorf("logout took %v with the feed publish hung, over the store timeout %v", took, storetest.FaultStoreTimeout)
+	}
+	if err != nil {
+		t.Errorf("logout whose write landed: %v, want success", err)
+	}
+	p.Heal()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		revs, err := st.Revocations(t.Context(), 0, 0)
+		if err == nil && len(revs) == 1 && revs[0].SessionID == tr.SessionID {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the revocation never reached the feed: %v, %v", revs, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A revoking write that loses its compare-and-set withdraws its intent
+// within the caller's deadline too, and answers store.ErrStale.
+func TestStaleRevocationKeepsDeadline(t *testing.T) {
+	direct := testClient(t)
+	c, p := throughProxy(t, direct)
+	hook := &pauseAt{p: p, match: "zrem"}
+	c.AddHook(hook)
+	st := newStoreOn(t, direct, c)
+	fx := authtest.New(t, authtest.Options{Store: st})
+	tr, err := fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := st.Session(t.Context(), tr.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := cur
+	stale := cur.Version + 7 // another writer moved the session on meanwhile
+	next.RevokedAt, next.RevokeReason, next.Version = fx.Clock.Now(), "logout", stale+1
+	hook.armed.Store(true)
+	ctx, cancel := context.WithTimeout(t.Context(), storetest.FaultStoreTimeout)
+	defer cancel()
+	start := time.Now()
+	err = st.UpdateSession(ctx, store.Update{Session: next, Version: stale, Revoked: true})
+	took := time.Since(start)
+	p.Heal()
+	if hook.armed.Load() {
+		t.Fatalf("the intent was never withdrawn (%v)", err)
+	}
+	if !errors.Is(err, store.ErrStale) || took > storetest.FaultStoreTimeout+500*time.Millisecond {
+		t.Errorf("stale revocation with Redis hung after it: %v in %v, want ErrStale within %v", err, took, storetest.FaultStoreTimeout)
+	}
+}

@@ -18,6 +18,7 @@
 #   ROUNDS=5 BENCHTIME=100ms ./scripts/bench-stores.sh a quicker, noisier run
 #   RAW=out.txt ./scripts/bench-stores.sh              also keep the raw go test output
 #   STRICT=1 ./scripts/bench-stores.sh                 exit 1 when a target is missed
+#   FROM=out.txt ./scripts/bench-stores.sh             only print the tables of a kept RAW output
 #
 # The servers are those of the tests: AUTHGUARD_REDIS_URL and
 # AUTHGUARD_POSTGRES_URL (default redis://127.0.0.1:6379/0 and
@@ -35,10 +36,9 @@ export AUTHGUARD_REQUIRE_SERVICES=1 # a missing server fails the run instead of 
 stores=${STORES:-redis postgres}
 rounds=${ROUNDS:-9}
 benchtime=${BENCHTIME:-200ms}
-raw=${RAW:-$(mktemp)}
+raw=${FROM:-${RAW:-$(mktemp)}}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"; [ -n "${RAW:-}" ] || rm -f "$raw"' EXIT
-: >"$raw"
+trap 'rm -rf "$tmp"; [ -n "${RAW:-}${FROM:-}" ] || rm -f "$raw"' EXIT
 
 pkg() {
 	case $1 in
@@ -53,23 +53,33 @@ pkg() {
 	esac
 }
 
+if [ -n "${FROM:-}" ]; then
+	stores=$(sed -n 's#^Benchmark\([A-Za-z]*\)/Refresh/.*#\1#p' "$raw" | uniq | tr A-Z a-z)
+fi
+
 echo "# authguard stores"
 echo
-echo "- $(go version)"
-echo "- $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)"
-echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
-echo "- in each of $(for s in $stores; do printf '%s ' "$(pkg "$s")"; done| sed 's/ $//'):" \
-	"AUTHGUARD_BENCH_ROUNDS=$rounds go test -run '^\$' -bench '^BenchmarkService\$' -benchmem -benchtime $benchtime"
-echo
+if [ -n "${FROM:-}" ]; then
+	echo "- the tables of $FROM"
+	echo
+else
+	echo "- $(go version)"
+	echo "- $(nproc) CPU(s), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)"
+	echo "- load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+	echo "- in each of $(for s in $stores; do printf '%s ' "$(pkg "$s")"; done| sed 's/ $//'):" \
+		"AUTHGUARD_BENCH_ROUNDS=$rounds go test -run '^\$' -bench '^BenchmarkService\$' -benchmem -benchtime $benchtime"
+	echo
+fi
 
 # Build everything first so compiling does not overlap the measurements.
 (cd bench && go build -o "$tmp/benchtable" ./cmd/benchtable)
-for s in $stores; do
+[ -n "${FROM:-}" ] || for s in $stores; do
 	(cd "$(pkg "$s")" && go test -c -o "$tmp/$s.test" .)
 done
 
 start=$(date +%s)
-for s in $stores; do
+[ -n "${FROM:-}" ] || : >"$raw"
+[ -n "${FROM:-}" ] || for s in $stores; do
 	# Name each store's groups after it: "BenchmarkService/Refresh/..." -> "BenchmarkRedis/Refresh/...".
 	name=$(echo "${s:0:1}" | tr a-z A-Z)${s:1}
 	(cd "$(pkg "$s")" && AUTHGUARD_BENCH_ROUNDS=$rounds "$tmp/$s.test" -test.run '^$' \
@@ -80,11 +90,14 @@ for s in $stores; do
 	}
 	sed "s#^BenchmarkService/#Benchmark$name/#" "$tmp/out.txt" >>"$raw"
 done
-echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); run took $(($(date +%s) - start))s"
-echo
+if [ -z "${FROM:-}" ]; then
+	echo "- load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown); run took $(($(date +%s) - start))s"
+	echo
+fi
 
 # Refreshes per second and raw operations per second (medians over the
-# rounds) and the median of the per-round ratios; then the first sight.
+# rounds) and the median of the per-round ratios; then the first sight, whose
+# added latency is the median of the per-round differences.
 awk '
 function median(list,    n, a, i, j, v) {
 	n = split(list, a, " ")
@@ -104,6 +117,7 @@ function metric(unit,    i) { for (i = 3; i < NF; i++) if ($(i + 1) == unit) ret
 		r[key, p[4], rep] = metric("ops/s")
 	} else if (p[2] == "FirstSight") {
 		lat[store, p[3]] = lat[store, p[3]] " " metric("ns/op")
+		l[store, p[3], rep] = metric("ns/op")
 		fs[store] = 1
 	}
 }
@@ -131,8 +145,9 @@ END {
 	for (s = 1; s <= ns; s++) {
 		st = stores[s]
 		if (!(st in fs)) continue
-		a = median(lat[st, "seen"]); b = median(lat[st, "first"])
-		printf "| %s | %.0f µs | %.0f µs | %.0f µs |\n", st, a / 1000, b / 1000, (b - a) / 1000
+		diffs = ""
+		for (k = 0; (st, "first", k) in l && (st, "seen", k) in l; k++) diffs = diffs " " l[st, "first", k] - l[st, "seen", k]
+		printf "| %s | %.0f µs | %.0f µs | %.0f µs |\n", st, median(lat[st, "seen"]) / 1000, median(lat[st, "first"]) / 1000, median(diffs) / 1000
 	}
 	printf "\n"
 }' "$raw"

@@ -53,9 +53,7 @@ pkg() {
 	esac
 }
 
-if [ -n "${FROM:-}" ]; then
-	stores=$(sed -n 's#^Benchmark\([A-Za-z]*\)/Refresh/.*#\1#p' "$raw" | uniq | tr A-Z a-z)
-fi
+for s in $stores; do pkg "$s" >/dev/null; done # refuse an unknown store before building anything
 
 echo "# authguard stores"
 echo

@@ -74,3 +74,7 @@ func TestSingleProcessMarker(t *testing.T) {
 		t.Errorf("memstore does not mark itself single-process")
 	}
 }
+
+func BenchmarkService(b *testing.B) {
+	storetest.RunServiceBench(b, memstore.New(), nil)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,26 @@ func BenchmarkStore(b *testing.B) {
 	storetest.RunBench(b, func(b *testing.B) store.Store {
 		st, _ := newTestStore(b)
 		return st
+	})
+}
+
+// BenchmarkService: refreshes through the core over this store against a
+// one-row UPDATE (one row per client) on the same pool (see
+// storetest.RunServiceBench).
+func BenchmarkService(b *testing.B) {
+	st, pool := newTestStore(b)
+	table := st.Schema() + ".bench_raw"
+	ctx := b.Context()
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (id int PRIMARY KEY, n bigint NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO `+table+` SELECT g, 0 FROM generate_series(0, $1) g`, slices.Max(storetest.BenchClients)); err != nil {
+		b.Fatal(err)
+	}
+	update := `UPDATE ` + table + ` SET n = n + 1 WHERE id = $1`
+	storetest.RunServiceBench(b, st, func(ctx context.Context, client int) error {
+		_, err := pool.Exec(ctx, update, client)
+		return err
 	})
 }
 

@@ -88,3 +88,18 @@ func BenchmarkStore(b *testing.B) {
 	c := testClient(b)
 	storetest.RunBench(b, func(b *testing.B) store.Store { return newStore(b, c) })
 }
+
+// rawScript is the yardstick of BenchmarkService: the most trivial script.
+var rawScript = redis.NewScript("return 1")
+
+// BenchmarkService: refreshes through the core over this store against
+// EVALSHA of a trivial script on the same client (see storetest.RunServiceBench).
+func BenchmarkService(b *testing.B) {
+	c := testClient(b)
+	if err := rawScript.Load(b.Context(), c).Err(); err != nil {
+		b.Fatal(err)
+	}
+	storetest.RunServiceBench(b, newStore(b, c), func(ctx context.Context, _ int) error {
+		return rawScript.EvalSha(ctx, c, nil).Err()
+	})
+}

@@ -39,6 +39,13 @@ func BenchmarkStore(b *testing.B) {
 	})
 }
 
+// BenchmarkService: refreshes through the core over this store, for
+// reference next to the shared stores (see storetest.RunServiceBench).
+func BenchmarkService(b *testing.B) {
+	st, _ := openTemp(b)
+	storetest.RunServiceBench(b, st, nil)
+}
+
 func TestMigrations(t *testing.T) {
 	ctx := t.Context()
 	ms, err := migrations()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	"github.com/authguard/authguard/core"
@@ -41,7 +40,6 @@ type Option func(*options) error
 type options struct {
 	domain    DomainFunc
 	cacheSize int
-	logger    *slog.Logger
 }
 
 // WithDomain makes the Authorizer enforce requests with a domain (for
@@ -70,18 +68,6 @@ func WithCacheSize(n int) Option {
 	}
 }
 
-// WithLogger sets where the role administration writes its audit lines
-// (default slog.Default()).
-func WithLogger(l *slog.Logger) Option {
-	return func(o *options) error {
-		if l == nil {
-			return errors.New("rbac: WithLogger(nil)")
-		}
-		o.logger = l
-		return nil
-	}
-}
-
 // Authorizer is a core.Authorizer and core.RoleChecker over a casbin
 // enforcer. It is safe for concurrent use when its enforcer is. Every change
 // of the policy must reach it through its own methods (Reload, the role
@@ -104,7 +90,7 @@ func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 	if e == nil {
 		return nil, errors.New("rbac: nil enforcer")
 	}
-	o := options{cacheSize: DefaultCacheSize, logger: slog.Default()}
+	o := options{cacheSize: DefaultCacheSize}
 	for _, opt := range opts {
 		if opt == nil {
 			continue

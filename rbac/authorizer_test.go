@@ -220,7 +220,6 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		"domain on ModelRBAC": {rbac.WithDomain(rbac.DomainFromContext)},
 		"nil domain":          {rbac.WithDomain(nil)},
 		"negative cache":      {rbac.WithCacheSize(-1)},
-		"nil logger":          {rbac.WithLogger(nil)},
 	} {
 		if _, err := rbac.New(e, opts...); err == nil {
 			t.Errorf("%s: New succeeded", name)

@@ -12,6 +12,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/rbac"
 	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
 )
 
 // casbin's three enforcers fit the narrow interface.
@@ -95,6 +96,43 @@ func TestDefaultPolicy(t *testing.T) {
 					t.Errorf("cache %d round %d: HasAnyRole(%v, %v) = %v, %v; want %v", size, i, c.p, c.roles, got, err, c.want)
 				}
 			}
+		}
+	}
+}
+
+// casbin's plain, synced and cached enforcers decide alike behind the
+// Authorizer.
+func TestEveryEnforcerKind(t *testing.T) {
+	m := func() model.Model {
+		m, err := model.NewModelFromString(rbac.ModelRBAC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	policy := rbac.PolicyFromString(rbac.DefaultPolicy + "g, alice, admin\n")
+	plain, err := casbin.NewEnforcer(m(), policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synced, err := casbin.NewSyncedEnforcer(m(), policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached, err := casbin.NewCachedEnforcer(m(), policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []rbac.Enforcer{plain, synced, cached} {
+		a, err := rbac.New(e)
+		if err != nil {
+			t.Fatalf("%T: %v", e, err)
+		}
+		del, err1 := a.Authorize(context.Background(), principal("alice"), "reports", "delete")
+		wipe, err2 := a.Authorize(context.Background(), principal("alice"), "reports", "wipe")
+		user, err3 := a.HasAnyRole(context.Background(), principal("alice"), "user")
+		if !del || wipe || !user || err1 != nil || err2 != nil || err3 != nil {
+			t.Errorf("%T: delete %v, wipe %v, user %v (%v %v %v); want true false true", e, del, wipe, user, err1, err2, err3)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package rbac
 import (
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 // A decision computed under a policy that changed before it was cached is
@@ -58,5 +59,24 @@ func TestCacheBoundConcurrent(t *testing.T) {
 	wg.Wait()
 	if n := c.len(); n > cacheShards*2 {
 		t.Fatalf("cache holds %d entries, bound %d", n, cacheShards*2)
+	}
+}
+
+// A key whose strings share memory with a buffer the caller reuses (as
+// fasthttp's do) is copied when cached: rewriting the buffer neither
+// changes the cached key nor makes another request hit it.
+func TestCacheCopiesKeys(t *testing.T) {
+	c := newDecisionCache(16)
+	buf := []byte("alice")
+	sub := unsafe.String(&buf[0], len(buf))
+	k := cacheKey{sub: sub, obj: "reports", act: "delete"}
+	_, _, gen := c.get(k)
+	c.put(k, gen, true)
+	copy(buf, "mallo")
+	if _, hit, _ := c.get(cacheKey{sub: "mallo", obj: "reports", act: "delete"}); hit {
+		t.Fatal("a rewritten buffer made another subject hit alice's decision")
+	}
+	if allow, hit, _ := c.get(cacheKey{sub: "alice", obj: "reports", act: "delete"}); !hit || !allow {
+		t.Fatalf("alice's decision = %v, %v after the buffer was rewritten; want the cached allow", allow, hit)
 	}
 }

@@ -21,6 +21,31 @@ func (s *Service) Authorize(ctx context.Context, p *Principal, object, action st
 	return nil
 }
 
+// CheckRole returns nil when p holds at least one of roles,
+// ErrInsufficientScope when it holds none, and ErrUnavailable when the
+// policy engine fails (fail closed). The roles are the Authorizer's answer
+// when it implements RoleChecker, else the token's roles claim.
+func (s *Service) CheckRole(ctx context.Context, p *Principal, roles ...string) error {
+	rc, ok := s.authz.(RoleChecker)
+	if !ok {
+		for _, role := range roles {
+			if p.HasRole(role) {
+				return nil
+			}
+		}
+		return newError(ErrInsufficientScope, "missing_role", nil)
+	}
+	has, err := rc.HasAnyRole(ctx, p, roles...)
+	if err != nil {
+		s.log.ErrorContext(ctx, "authguard: authorizer failed", slog.String("error", err.Error()))
+		return newError(ErrUnavailable, "authorizer", err)
+	}
+	if !has {
+		return newError(ErrInsufficientScope, "missing_role", nil)
+	}
+	return nil
+}
+
 // StaticAuthorizer maps a role to the permissions it grants, each written
 // "object:action" (split at the last colon, so route patterns such as
 // "/api/reports/:id:DELETE" work); "*" matches any object or action

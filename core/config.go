@@ -40,6 +40,17 @@ type Authorizer interface {
 	Authorize(ctx context.Context, p *Principal, object, action string) (bool, error)
 }
 
+// RoleChecker is an optional interface of an Authorizer whose policy, not
+// the access token, says which roles a subject holds (as the rbac module's
+// does). When the configured Authorizer implements it, Service.CheckRole
+// asks it instead of reading the token's roles claim, so a role taken away
+// in the policy is refused on the next request. Like Authorize, it must
+// deny by default; an error denies and is answered with 503.
+type RoleChecker interface {
+	// HasAnyRole reports whether p holds at least one of roles.
+	HasAnyRole(ctx context.Context, p *Principal, roles ...string) (bool, error)
+}
+
 // ThrottleConfig sets the login throttling limits.
 type ThrottleConfig struct {
 	// AccountLimit is how many failed logins one e-mail address may have in

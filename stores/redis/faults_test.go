@@ -14,6 +14,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/storetest"
 	redisstore "github.com/authguard/authguard/stores/redis"
@@ -98,6 +99,7 @@ type pauseAt struct {
 	p     *storetest.Proxy
 	match string
 	armed atomic.Bool
+	act   func() // what to do instead of pausing, when not nil
 }
 
 func (h *pauseAt) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -108,7 +110,11 @@ func (h *pauseAt) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		for _, a := range cmd.Args() {
 			if s, ok := a.(string); ok && strings.Contains(s, h.match) && h.armed.CompareAndSwap(true, false) {
-				h.p.Pause()
+				if h.act != nil {
+					h.act()
+				} else {
+					h.p.Pause()
+				}
 			}
 		}
 		return next(ctx, cmd)
@@ -195,5 +201,113 @@ func TestStaleRevocationKeepsDeadline(t *testing.T) {
 	}
 	if !errors.Is(err, store.ErrStale) || took > storetest.FaultStoreTimeout+500*time.Millisecond {
 		t.Errorf("stale revocation with Redis hung after it: %v in %v, want ErrStale within %v", err, took, storetest.FaultStoreTimeout)
+	}
+}
+
+// lostPublishCluster is instance A over a proxied client whose feed publish
+// hangs once armed, and instance B over its own direct client, sharing one
+// key prefix, one key set and the users; B has seen the session live.
+func lostPublishCluster(t *testing.T, match string) (a, b *core.Service, p *storetest.Proxy, hook *pauseAt, tr *core.TokenResponse) {
+	t.Helper()
+	direct := testClient(t)
+	c, p := throughProxy(t, direct)
+	hook = &pauseAt{p: p, match: match}
+	c.AddHook(hook)
+	prefix := testPrefix(t, direct)
+	stA, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := authtest.New(t, authtest.Options{Store: stA, Config: func(c *core.Config) {
+		c.StoreTimeout = storetest.FaultStoreTimeout
+	}})
+	stB, err := redisstore.New(t.Context(), testClient(t), redisstore.WithPrefix(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := fx.Service.Config()
+	cfg.Store, cfg.Throttle = stB, nil
+	if cfg.Authenticator, err = password.NewAuthenticator(stB, password.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = core.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	if tr, err = fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(t.Context(), tr.AccessToken); err != nil {
+		t.Fatalf("instance B refuses a live session: %v", err)
+	}
+	return fx.Service, b, p, hook, tr
+}
+
+// refusedAfterHeal waits until b refuses the access token and returns how
+// long that took since healed; it fails t past one poll interval of a (the
+// writer settles what it could not publish at its next feed read) and a
+// half second for that read and b's.
+func refusedAfterHeal(t *testing.T, a, b *core.Service, at string, healed time.Time) time.Duration {
+	t.Helper()
+	bound := a.Config().RevocationPollInterval + 500*time.Millisecond
+	for {
+		_, err := b.Authenticate(t.Context(), at)
+		if errors.Is(err, core.ErrInvalidToken) {
+			return time.Since(healed)
+		}
+		if err != nil {
+			t.Fatalf("instance B: %v", err)
+		}
+		if time.Since(healed) > bound {
+			t.Fatalf("instance B still accepts the revoked session %v after Redis answered again", time.Since(healed).Round(time.Millisecond))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A logout on A whose write landed while its publish to the feed failed is
+// refused on B within A's poll interval of Redis answering A again: A
+// publishes it at its next feed read, without waiting for the grace period
+// (10s) after which any reader would settle it.
+func TestLostPublishReachesOtherInstances(t *testing.T) {
+	a, b, p, hook, tr := lostPublishCluster(t, "{feed}:n:")
+	hook.act = p.Cut // the publish never reaches Redis (a paused one would, after Heal)
+	hook.armed.Store(true)
+	if err := a.Logout(t.Context(), core.LogoutInput{RefreshToken: tr.RefreshToken}); err != nil {
+		t.Fatalf("logout whose write landed: %v", err)
+	}
+	if hook.armed.Load() {
+		t.Fatal("the publish was never reached")
+	}
+	p.Heal()
+	healed := time.Now()
+	t.Logf("logout with a lost publish refused on B %v after Redis answered A again",
+		refusedAfterHeal(t, a, b, tr.AccessToken, healed).Round(time.Millisecond))
+}
+
+// A logout on A whose revoking write landed but whose answer was lost is
+// answered 503 (the client retries); once Redis answers again, B refuses
+// the session within A's poll interval (A settles its own announcement at
+// its next feed read), and the client's retry of the logout succeeds on A.
+func TestLostWriteAnswerReachesOtherInstances(t *testing.T) {
+	a, b, p, hook, tr := lostPublishCluster(t, "}:p")
+	hook.act = p.DropResponses
+	hook.armed.Store(true)
+	err := a.Logout(t.Context(), core.LogoutInput{RefreshToken: tr.RefreshToken})
+	if hook.armed.Load() {
+		t.Fatal("the revoking write was never reached")
+	}
+	if !errors.Is(err, core.ErrUnavailable) {
+		t.Fatalf("logout whose answer was lost: %v, want ErrUnavailable", err)
+	}
+	p.Heal()
+	healed := time.Now()
+	t.Logf("logout whose answer was lost refused on B %v after Redis answered A again",
+		refusedAfterHeal(t, a, b, tr.AccessToken, healed).Round(time.Millisecond))
+	if err := a.Logout(t.Context(), core.LogoutInput{RefreshToken: tr.RefreshToken}); err != nil {
+		t.Fatalf("the client's retry of the logout: %v", err)
+	}
+	if _, err := a.Authenticate(t.Context(), tr.AccessToken); !errors.Is(err, core.ErrInvalidToken) {
+		t.Fatalf("instance A after the retried logout: %v, want ErrInvalidToken", err)
 	}
 }

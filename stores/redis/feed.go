@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,16 +22,58 @@ func newNonce() string {
 	return hex.EncodeToString(b[:])
 }
 
+// maxUnsettled bounds the revocations a Store remembers as announced by
+// itself and not yet published; beyond it, they wait for the grace period
+// after which any reader of the feed settles them.
+const maxUnsettled = 10000
+
+// unsettled holds the intent members ("<nonce><sid>") of the revocations
+// this Store announced whose publish did not complete: the publish failed
+// after the write landed, or the write's own outcome is unknown.
+type unsettled struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+func (u *unsettled) add(member string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = make(map[string]struct{})
+	}
+	if len(u.m) < maxUnsettled {
+		u.m[member] = struct{}{}
+	}
+}
+
+// take removes and returns every member.
+func (u *unsettled) take() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]string, 0, len(u.m))
+	for m := range u.m {
+		out = append(out, m)
+	}
+	clear(u.m)
+	return out
+}
+
 // Revocations returns feed entries with Seq > after, in Seq order, at most
 // limit of them (limit <= 0: no limit). It first settles the revocations
-// announced longer than a grace period ago whose writer never published
-// them (see UpdateSession).
+// this Store announced and could not publish, then those announced longer
+// than a grace period ago whose writer never published them (see
+// UpdateSession).
 func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]store.Revocation, error) {
 	ctx, cancel, err := s.begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer cancel()
+	for _, m := range s.mine.take() {
+		if err := s.settle(ctx, []any{m}); err != nil {
+			s.mine.add(m) // the next read tries again
+		}
+	}
 	for range 2 {
 		staleBefore := nowMs() - s.o.sweep.Milliseconds()
 		res, err := readFeedScript.Run(ctx, s.c, []string{s.feedKey("log"), s.feedKey("intent")},

@@ -100,6 +100,7 @@ type Store struct {
 	c      redis.UniversalClient
 	o      options
 	closed atomic.Bool
+	mine   unsettled
 }
 
 // withSweepAfter sets how old an announced revocation must be before a

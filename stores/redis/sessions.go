@@ -87,13 +87,17 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 //     script that takes a Seq from the counter, deduplicates on the nonce
 //     and removes the intent), then drops the pending record.
 //
-// If the writer dies or its publish fails after step 2, any reader of the
-// feed finds the intent once it is older than a grace period and settles it
-// in the session's slot: (a) when the pending record is there, it publishes
+// If the publish fails after step 2, or the write's own outcome is unknown
+// (its answer was lost), the writer settles the intent itself at its next
+// feed read, as below, so that other instances learn of the revocation as
+// soon as Redis answers the writer again. If the writer dies, any reader of
+// the feed finds the intent once it is older than a grace period and
+// settles it in the session's slot: (a) when the pending record is there, it publishes
 // it (the deduplication makes a second publish harmless); (b) when it is not,
 // it fences the nonce, so that a write still in flight can never land, and
 // drops the intent. A revocation is thus in the feed as soon as its write
-// returned, or at the latest a grace period after the writer died, and only
+// returned, or at the writer's next feed read after Redis answers it again,
+// or at the latest a grace period after the writer died, and only
 // revocations whose write landed ever are.
 func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 	if err := u.Check(); err != nil {
@@ -119,6 +123,7 @@ func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 		pctx, pcancel := publishContext(ctx)
 		defer pcancel()
 		if err := s.publish(pctx, u.Session.ID, nonce, feedTail(&u.Session)); err != nil {
+			s.mine.add(nonce + u.Session.ID)
 			s.o.log.Warn("redisstore: revocation written but not yet in the feed; the next feed read publishes it",
 				"error", err.Error())
 		}
@@ -158,7 +163,10 @@ func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 	res, err := updateScript.Run(ctx, s.c, []string{s.sessionKey(sess.ID), s.pendingKey(sess.ID)},
 		versionHeader(u.Version), encodeSession(sess), keepMs(sess), s.o.retention.Milliseconds(), nonce, feedTail(sess)).Slice()
 	if err != nil {
-		return wrap("update session", err) // an intent stays: a reader settles it
+		if nonce != "" {
+			s.mine.add(nonce + sess.ID) // the write may have landed: the next feed read settles it
+		}
+		return wrap("update session", err)
 	}
 	code, _ := res[0].(int64)
 	if code != 1 {

@@ -311,3 +311,60 @@ func TestLostWriteAnswerReachesOtherInstances(t *testing.T) {
 		t.Fatalf("instance A after the retried logout: %v, want ErrInvalidToken", err)
 	}
 }
+
+// A Redis slower than usual but within the store timeout (each round trip
+// about 0.6 of it) is not an outage: a refresh succeeds, a wrong password
+// is still invalid_grant, a login succeeds or answers 503 (its session
+// write takes two round trips), never 400 or 401. Each call being bounded,
+// not the request, a request takes up to its number of store calls times
+// the timeout; the times are logged.
+func TestSlowStoreWithinTimeout(t *testing.T) {
+	direct := testClient(t)
+	c, p := throughProxy(t, direct)
+	st := newStoreOn(t, direct, c)
+	const timeout = storetest.FaultStoreTimeout
+	fx := authtest.New(t, authtest.Options{Store: st, Config: func(c *core.Config) { c.StoreTimeout = timeout }})
+	tr, err := fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Slow(timeout * 3 / 10) // each way: a round trip costs 0.6 of the timeout
+	timed := func(name string, calls int, f func() error) error {
+		start := time.Now()
+		err := f()
+		took := time.Since(start)
+		t.Logf("%s on a slow store: %v in %v", name, err, took.Round(time.Millisecond))
+		if limit := time.Duration(calls)*timeout + 500*time.Millisecond; took > limit {
+			t.Errorf("%s took %v, over %d store calls of %v", name, took, calls, timeout)
+		}
+		return err
+	}
+	err = timed("refresh", 3, func() error {
+		next, err := fx.Service.Refresh(t.Context(), tr.RefreshToken, core.ClientInfo{})
+		if err == nil {
+			tr = next
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("refresh on a store within its timeout: %v", err)
+	}
+	err = timed("login with a wrong password", 6, func() error {
+		_, err := fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: "wrong password"})
+		return err
+	})
+	if !errors.Is(err, core.ErrInvalidGrant) {
+		t.Errorf("wrong password on a store within its timeout: %v, want invalid_grant", err)
+	}
+	err = timed("login", 8, func() error {
+		_, err := fx.Service.Login(t.Context(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+		return err
+	})
+	if err != nil && !errors.Is(err, core.ErrUnavailable) {
+		t.Errorf("login on a store within its timeout: %v, want success or 503", err)
+	}
+	p.Heal()
+	if _, err := fx.Service.Refresh(t.Context(), tr.RefreshToken, core.ClientInfo{}); err != nil {
+		t.Errorf("refresh once the store is fast again: %v", err)
+	}
+}

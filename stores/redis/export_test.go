@@ -20,3 +20,14 @@ func (s *Store) Announce(ctx context.Context, sid string) (string, error) {
 func (s *Store) WriteAnnounced(ctx context.Context, u store.Update, nonce string) error {
 	return s.write(ctx, u, nonce)
 }
+
+// NoteUnsettled records an intent member as announced by s and not yet
+// published, as a revoking UpdateSession whose publish failed does.
+func (s *Store) NoteUnsettled(member string) { s.mine.add(member) }
+
+// Unsettled is how many such members s still holds.
+func (s *Store) Unsettled() int {
+	s.mine.mu.Lock()
+	defer s.mine.mu.Unlock()
+	return len(s.mine.m)
+}

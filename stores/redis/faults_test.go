@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -366,5 +367,28 @@ func TestSlowStoreWithinTimeout(t *testing.T) {
 	p.Heal()
 	if _, err := fx.Service.Refresh(t.Context(), tr.RefreshToken, core.ClientInfo{}); err != nil {
 		t.Errorf("refresh once the store is fast again: %v", err)
+	}
+}
+
+// A backlog of revocations the store could not publish (a long outage) is
+// settled a hundred per feed read, so the read itself stays within its
+// deadline; announcements whose write never landed are fenced and leave
+// nothing in the feed.
+func TestUnsettledBacklogPerRead(t *testing.T) {
+	st := newStore(t, testClient(t))
+	const n = 250
+	for i := range n {
+		st.NoteUnsettled(fmt.Sprintf("%032x%s", i, "never-written"))
+	}
+	for _, want := range []int{150, 50, 0} {
+		ctx, cancel := context.WithTimeout(t.Context(), storetest.FaultStoreTimeout)
+		revs, err := st.Revocations(ctx, 0, 0)
+		cancel()
+		if err != nil || len(revs) != 0 {
+			t.Fatalf("feed read with a backlog: %v, %v; want no entries", revs, err)
+		}
+		if got := st.Unsettled(); got != want {
+			t.Fatalf("%d unsettled after a read, want %d", got, want)
+		}
 	}
 }

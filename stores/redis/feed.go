@@ -46,15 +46,18 @@ func (u *unsettled) add(member string) {
 	}
 }
 
-// take removes and returns every member.
-func (u *unsettled) take() []string {
+// take removes and returns up to n members.
+func (u *unsettled) take(n int) []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	out := make([]string, 0, len(u.m))
+	out := make([]string, 0, min(n, len(u.m)))
 	for m := range u.m {
+		if len(out) == n {
+			break
+		}
 		out = append(out, m)
+		delete(u.m, m)
 	}
-	clear(u.m)
 	return out
 }
 
@@ -69,11 +72,7 @@ func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]stor
 		return nil, err
 	}
 	defer cancel()
-	for _, m := range s.mine.take() {
-		if err := s.settle(ctx, []any{m}); err != nil {
-			s.mine.add(m) // the next read tries again
-		}
-	}
+	s.settleMine(ctx)
 	for range 2 {
 		staleBefore := nowMs() - s.o.sweep.Milliseconds()
 		res, err := readFeedScript.Run(ctx, s.c, []string{s.feedKey("log"), s.feedKey("intent")},
@@ -101,6 +100,22 @@ func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]stor
 		return out, nil
 	}
 	return nil, wrap("read feed", errors.New("announced revocations keep appearing"))
+}
+
+// settleMine settles some of the revocations this Store could not publish
+// (as many as a feed read settles of others', so that a backlog left by an
+// outage cannot make the read itself miss its deadline). What fails is
+// kept for the next read.
+func (s *Store) settleMine(ctx context.Context) {
+	mine := s.mine.take(100)
+	for i, m := range mine {
+		if err := s.settle(ctx, []any{m}); err != nil {
+			for _, m := range mine[i:] {
+				s.mine.add(m)
+			}
+			return
+		}
+	}
 }
 
 // settle publishes or fences the announced revocations intents (members

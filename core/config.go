@@ -150,7 +150,10 @@ type Config struct {
 	// with 503 temporarily_unavailable within about that, never with a
 	// 400 or 401. A request makes its calls one after another, and a write
 	// whose answer is lost is read back once, so a refresh or logout takes
-	// at most about twice StoreTimeout when the store fails mid-write.
+	// at most about twice StoreTimeout when the store fails mid-write. The
+	// bound is per call, not per request: a store that answers every call
+	// just within it makes a request take up to its number of calls times
+	// StoreTimeout (a login makes about 8, a refresh 3).
 	// Authenticate is not bounded here (it hashes): an Authenticator bounds
 	// its own backend, as password.Options.StoreTimeout does.
 	StoreTimeout time.Duration

@@ -121,9 +121,20 @@ var (
 // New returns a Store over client, which stays the caller's: Close does not
 // close it. New pings the server and warns (through the logger) when its
 // maxmemory-policy may evict keys.
+//
+// New refuses a Cluster or Sentinel client that sends reads to replicas
+// (ClusterOptions.ReadOnly, RouteByLatency or RouteRandomly,
+// FailoverOptions.ReplicaOnly or RouteRandomly): a replica that lags, even
+// by a millisecond, answers "no such session" for a session just created on
+// the primary (a user logged out by a guard on another instance) and an old
+// version of one just rotated. Give the store a client that reads from
+// primaries.
 func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
+	}
+	if cc, ok := client.(*redis.ClusterClient); ok && cc.Options().ReadOnly {
+		return nil, errors.New("redisstore: the client reads from replicas (ReadOnly, RouteByLatency or RouteRandomly): a lagging replica would log users out; use a client that reads from primaries")
 	}
 	o := options{prefix: DefaultPrefix, retention: DefaultRetention, log: slog.Default(), sweep: 10 * time.Second}
 	for _, opt := range opts {

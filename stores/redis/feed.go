@@ -32,9 +32,8 @@ func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]stor
 	}
 	defer cancel()
 	for range 2 {
-		staleBefore := nowMs() - s.o.sweep.Milliseconds()
 		res, err := readFeedScript.Run(ctx, s.c, []string{s.feedKey("log"), s.feedKey("intent")},
-			after, limit, staleBefore).Slice()
+			after, limit, s.o.sweep.Milliseconds()).Slice()
 		if err != nil {
 			return nil, wrap("read feed", err)
 		}
@@ -97,7 +96,7 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	defer cancel()
-	start := nowMs()
+	start := s.nowMs()
 	deleted := 0
 	var cursor uint64
 	for {

@@ -180,3 +180,39 @@ func TestBadOptions(t *testing.T) {
 		t.Error("New(nil client): nil error")
 	}
 }
+
+// TestClockSkewAnnouncement: instances whose clocks differ (the core
+// tolerates an hour) do not fence each other's revocations. A reader whose
+// clock is 15 seconds ahead of the writer's, reading the feed between the
+// writer's announcement and its write, took the fresh announcement for one
+// 5 seconds past the grace period and fenced it: the logout failed. The
+// announcements are dated by the Redis server's clock, and so is their age.
+func TestClockSkewAnnouncement(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	open := func(skew time.Duration) *redisstore.Store {
+		st, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(prefix), redisstore.WithClockSkew(skew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	writer, ahead := open(0), open(15*time.Second)
+	ctx := t.Context()
+	s := session("skewed")
+	if err := writer.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	nonce, err := writer.Announce(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ahead.Revocations(ctx, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	u := revokedUpdate(s)
+	if err := writer.WriteAnnounced(ctx, u, nonce); err != nil {
+		t.Fatalf("a revocation fenced by a reader whose clock is ahead: %v", err)
+	}
+}

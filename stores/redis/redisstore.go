@@ -39,6 +39,7 @@ type options struct {
 	timeout   time.Duration
 	log       *slog.Logger
 	sweep     time.Duration
+	skew      time.Duration // tests: how far this process's clock is off
 }
 
 // Option configures a Store.
@@ -106,6 +107,15 @@ type Store struct {
 func withSweepAfter(d time.Duration) Option {
 	return func(o *options) error {
 		o.sweep = d
+		return nil
+	}
+}
+
+// withClockSkew sets this process's clock off by d, as a machine whose
+// clock is wrong has it (tests only).
+func withClockSkew(d time.Duration) Option {
+	return func(o *options) error {
+		o.skew = d
 		return nil
 	}
 }

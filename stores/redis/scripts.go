@@ -145,14 +145,22 @@ end
 return #e
 `)
 
-// zremOlderScript: KEYS a sorted set; ARGV threshold ms, members. Removes
-// the members whose score (when they were last added) is below threshold,
-// so a member added by a write in flight is never removed.
-var zremOlderScript = redis.NewScript(`
+// indexAddScript: KEYS a session index; ARGV member. Adds the member dated
+// by the server's clock, the clock zremOlderScript judges its age by on the
+// same node: instances whose clocks differ agree on it.
+var indexAddScript = redis.NewScript(serverNowLua + `
+return redis.call('ZADD', KEYS[1], string.format('%.0f', serverNow()), ARGV[1])
+`)
+
+// zremOlderScript: KEYS a session index; ARGV age ms, members. Removes the
+// members last added (see indexAddScript) more than age ago by the server's
+// clock, so a member added by a write in flight is never removed.
+var zremOlderScript = redis.NewScript(serverNowLua + `
+local threshold = serverNow() - tonumber(ARGV[1])
 local n = 0
 for i = 2, #ARGV do
   local sc = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if sc and tonumber(sc) < tonumber(ARGV[1]) then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
+  if sc and tonumber(sc) < threshold then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
 return n
 `)

@@ -32,10 +32,10 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		return err
 	}
 	defer cancel()
-	now := s.nowMs()
 	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.allKey(), redis.Z{Score: float64(now), Member: sess.ID})
-		p.ZAdd(ctx, s.subjectKey(sess.Subject), redis.Z{Score: float64(now), Member: sess.ID})
+		for _, idx := range []string{s.allKey(), s.subjectKey(sess.Subject)} {
+			indexAddScript.Eval(ctx, p, []string{idx}, sess.ID) // EVAL: a pipeline cannot fall back from EVALSHA
+		}
 		return nil
 	})
 	if err != nil {
@@ -168,7 +168,7 @@ func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 	if old, _ := res[1].(string); old != sess.Subject {
 		// The session changed subject: index it under the new one (the old
 		// index is cleaned by ListSessions).
-		_ = s.c.ZAdd(ctx, s.subjectKey(sess.Subject), redis.Z{Score: float64(s.nowMs()), Member: sess.ID}).Err()
+		_ = indexAddScript.Run(ctx, s.c, []string{s.subjectKey(sess.Subject)}, sess.ID).Err()
 	}
 	return nil
 }
@@ -237,7 +237,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 		}
 	}
 	if len(stale) > 0 {
-		args := append([]any{s.nowMs() - indexGrace.Milliseconds()}, stale...)
+		args := append([]any{indexGrace.Milliseconds()}, stale...)
 		_ = zremOlderScript.Run(ctx, s.c, []string{idx}, args...).Err() // best effort
 	}
 	slices.SortFunc(out, func(a, b store.Session) int {

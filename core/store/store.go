@@ -134,7 +134,10 @@ func (u *Update) Check() error {
 
 // Revocation is one entry of the revocation feed.
 type Revocation struct {
-	// Seq is strictly increasing across the store (not necessarily dense).
+	// Seq is strictly increasing across the store (not necessarily dense),
+	// and entries become readable in Seq order: once an entry can be read,
+	// no entry with a smaller Seq appears later (readers follow the feed
+	// with a cursor and never look below it again).
 	Seq       int64
 	SessionID string
 	RevokedAt time.Time

@@ -18,6 +18,7 @@ var concurrencyTests = []subtest{
 	{"ManySessions", testManySessions},
 	{"UpdatesVersusRevoke", testUpdatesVersusRevoke},
 	{"MixedLoad", testMixedLoad},
+	{"FeedTailMissesNothing", testFeedTail},
 }
 
 // rotateLoop reads the session and writes its rotation until a write wins,

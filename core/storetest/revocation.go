@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -197,5 +198,75 @@ func testPruneSeq(t *testing.T, st store.Store) {
 	f := feed(t, st, maxSeq, 0)
 	if len(f) != 1 || f[0].SessionID != "p-new" || f[0].Seq <= maxSeq {
 		t.Errorf("feed after %d = %+v, want p-new with Seq > %d (sequence numbers are never reused)", maxSeq, f, maxSeq)
+	}
+}
+
+// testFeedTail: a reader that follows the feed with a cursor, as every
+// instance does (Revocations after the highest Seq it has read), sees every
+// revocation, while many writers append concurrently. A store whose Seq
+// order can differ from the order in which entries become readable (a
+// sequence number taken before a commit that lands after a later one's)
+// fails this: the reader moves past an entry that appears later below its
+// cursor, and that session is never refused by that instance.
+func testFeedTail(t *testing.T, st store.Store) {
+	const writers, perWriter = 16, 25
+	for w := range writers {
+		for i := range perWriter {
+			mustCreate(t, st, newSession(fmt.Sprint("t", w, "-", i), "user", at(0)))
+		}
+	}
+	seen := map[string]int{}
+	var cursor int64
+	tail := func() error {
+		revs, err := st.Revocations(t.Context(), cursor, 0)
+		for _, r := range revs {
+			seen[r.SessionID]++
+			cursor = max(cursor, r.Seq)
+		}
+		return err
+	}
+	var wg sync.WaitGroup
+	start, done := make(chan struct{}), make(chan struct{})
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for i := range perWriter {
+				s := newSession(fmt.Sprint("t", w, "-", i), "user", at(0))
+				if err := update(t.Context(), st, revoked(s, at(time.Minute), "logout"), true); err != nil {
+					t.Errorf("revoke %s: %v", s.ID, err)
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	close(start)
+	for tailing := true; tailing; {
+		select {
+		case <-done:
+			tailing = false
+		default:
+		}
+		if err := tail(); err != nil {
+			t.Fatalf("Revocations(after %d): %v", cursor, err)
+		}
+	}
+	if err := tail(); err != nil { // every write has returned: all is readable
+		t.Fatalf("Revocations(after %d): %v", cursor, err)
+	}
+	missed := 0
+	for w := range writers {
+		for i := range perWriter {
+			if id := fmt.Sprint("t", w, "-", i); seen[id] != 1 {
+				missed++
+				if missed <= 5 {
+					t.Errorf("the tailing reader saw the revocation of %s %d times, want once", id, seen[id])
+				}
+			}
+		}
+	}
+	if missed > 0 {
+		t.Errorf("%d of %d revocations missed or repeated by a reader following the feed", missed, writers*perWriter)
 	}
 }

@@ -45,8 +45,9 @@ func listenerName(cfg *pgx.ConnConfig) string {
 // Watch implements store.Notifier with LISTEN/NOTIFY. The statement that
 // appends a revocation to the feed also calls pg_notify, so the
 // notification is delivered when, and only if, the entry commits. Watch
-// listens on a dedicated connection made from the pool's configuration
-// (not one of the pool's, which it would hold forever; application_name
+// listens on a dedicated connection made from the pool's configuration, its
+// BeforeConnect and AfterConnect hooks included (not one of the pool's,
+// which it would hold forever; application_name
 // "<the pool's application_name or authguard> listener"), calls wake once
 // listening and after every notification, and connects again with a
 // backoff when the connection fails, until ctx ends (or the store is
@@ -65,7 +66,16 @@ func (st *Store) Watch(ctx context.Context, wake func()) error {
 // listen holds one listening connection until it fails or ctx ends, and
 // reports whether it ever listened.
 func (st *Store) listen(ctx context.Context, wake func()) (listened bool) {
-	cfg := st.pool.Config().ConnConfig.Copy()
+	pcfg := st.pool.Config()
+	cfg := pcfg.ConnConfig.Copy()
+	// The pool's hooks make its connections work (a password or token
+	// fetched at connect time, a database chosen then, a role set after):
+	// the listening connection is made as the pool makes its own.
+	if pcfg.BeforeConnect != nil {
+		if err := pcfg.BeforeConnect(ctx, cfg); err != nil {
+			return false
+		}
+	}
 	cfg.RuntimeParams["application_name"] = listenerName(cfg)
 	// On a timeout, give up the read without a cancel request: a late one
 	// could cancel the ping that follows.
@@ -81,6 +91,11 @@ func (st *Store) listen(ctx context.Context, wake func()) (listened bool) {
 		defer cancel()
 		_ = conn.Close(cctx)
 	}()
+	if pcfg.AfterConnect != nil {
+		if err := pcfg.AfterConnect(ctx, conn); err != nil {
+			return false
+		}
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{st.channel}.Sanitize()); err != nil {
 		return false
 	}

@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/authguard/authguard/core/storetest"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -83,4 +85,57 @@ func TestChannelName(t *testing.T) {
 	if channelName(long) == channelName(long[:62]+"t") {
 		t.Error("two long schemas share a channel")
 	}
+}
+
+// A pool whose connections work only through its BeforeConnect hook (here
+// it picks the database; in production it often fetches a password or an
+// IAM token) gets a listener too: Watch made its connection from the bare
+// configuration, which could never connect, and every instance silently
+// fell back to polling.
+func TestWatchUsesPoolHooks(t *testing.T) {
+	pool := testPool(t)
+	schema := freshSchema(t, pool)
+	cfg := pool.Config()
+	database := cfg.ConnConfig.Database
+	cfg.ConnConfig.Database = "authguard_no_such_database"
+	var before, after atomic.Int32
+	cfg.BeforeConnect = func(_ context.Context, c *pgx.ConnConfig) error {
+		before.Add(1)
+		c.Database = database
+		return nil
+	}
+	cfg.AfterConnect = func(context.Context, *pgx.Conn) error { after.Add(1); return nil }
+	hooked, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hooked.Close)
+	st, err := New(context.Background(), hooked, WithSchema(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	woken := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	b0, a0 := before.Load(), after.Load()
+	go func() {
+		done <- st.Watch(ctx, func() {
+			select {
+			case woken <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	select {
+	case <-woken:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Watch never listened through a pool that connects with hooks")
+	}
+	if before.Load() == b0 || after.Load() == a0 {
+		t.Errorf("the listener's connection ran BeforeConnect %d and AfterConnect %d times, want both", before.Load()-b0, after.Load()-a0)
+	}
+	cancel()
+	<-done
 }

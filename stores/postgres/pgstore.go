@@ -24,7 +24,10 @@
 //     with pg_notify, delivered at commit, and [Store.Watch] listens to it
 //     (store.Notifier), so other instances read the feed at once;
 //   - the revocation feed's sequence is an identity column: numbers are never
-//     reused, even after a prune;
+//     reused, even after a prune; a revocation takes the schema's feed lock
+//     (a transaction-scoped advisory lock, in the same statement) before its
+//     entry draws a number, so entries become visible in number order and a
+//     reader following the feed never moves past one still uncommitted;
 //   - a throttle hit is one INSERT ... ON CONFLICT DO UPDATE ... RETURNING;
 //   - a write that fails with a serialization failure (40001) or a deadlock
 //     (40P01) is run again a bounded number of times with jittered backoff

@@ -1,6 +1,9 @@
 package pgstore
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // The SQL of the store, with every table qualified by the store's schema.
 // pgx prepares each statement once per connection and caches it.
@@ -12,7 +15,8 @@ const sessionCols = `id, subject, device_name, ip, user_agent, auth_time, create
 const userCols = `id, email, password_hash, roles, disabled, locked, created_at`
 
 // queries holds the statements of one schema ({{s}} stands for it below,
-// {{c}} for its notification channel as a string literal).
+// {{c}} for its notification channel as a string literal, {{k}} for
+// feedLockKey).
 type queries struct {
 	schema string // quoted
 
@@ -24,8 +28,12 @@ type queries struct {
 	updatePasswordHash, userExists                     string
 }
 
+// feedLockKey is the first key of the advisory lock that orders the feed's
+// appends; the second is hashtext(channel), one per schema.
+const feedLockKey = 0x61676664 // "agfd"
+
 func newQueries(schema, channel string) queries {
-	r := strings.NewReplacer("{{s}}", schema, "{{c}}", "'"+channel+"'")
+	r := strings.NewReplacer("{{s}}", schema, "{{c}}", "'"+channel+"'", "{{k}}", strconv.Itoa(feedLockKey))
 	return queries{
 		schema:  schema,
 		session: r.Replace(`SELECT ` + sessionCols + ` FROM {{s}}.sessions WHERE id = $1`),
@@ -44,6 +52,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 		// statement, which notifies the store's channel of the new entry
 		// (delivered at commit, so never before the entry can be read); it
 		// returns the number of rows written (0 or 1).
+		//
+		// Before the entry takes its seq, the statement takes the schema's
+		// feed lock (transaction-scoped: released after the commit has made
+		// the entry visible), so entries become visible in seq order. Without
+		// it, a seq taken before a commit that lands after a later seq's
+		// would appear below the cursor of a reader that already moved past
+		// it, and that reader would never see the revocation.
 		updateSession: r.Replace(`WITH upd AS (
 	UPDATE {{s}}.sessions SET subject = $2, device_name = $3, ip = $4, user_agent = $5,
 		auth_time = $6, created_at = $7, last_used_at = $8, idle_expires_at = $9,
@@ -52,9 +67,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $
 		successor = $18, retry_open = $19, version = $20
 	WHERE id = $1 AND version = $21
 	RETURNING id, revoked_at
+), lk AS (
+	SELECT pg_advisory_xact_lock({{k}}, hashtext({{c}})) FROM upd WHERE $22::boolean
 ), feed AS (
 	INSERT INTO {{s}}.revocations (session_id, revoked_at)
-	SELECT id, revoked_at FROM upd WHERE $22::boolean
+	SELECT id, revoked_at FROM upd, lk WHERE $22::boolean
 	RETURNING seq, pg_notify({{c}}, seq::text)
 )
 SELECT (SELECT count(*) FROM upd), (SELECT count(*) FROM feed)`),

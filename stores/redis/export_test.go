@@ -10,6 +10,9 @@ import (
 // WithSweepAfter exposes withSweepAfter to the tests.
 func WithSweepAfter(d time.Duration) Option { return withSweepAfter(d) }
 
+// WithClockSkew exposes withClockSkew to the tests.
+func WithClockSkew(d time.Duration) Option { return withClockSkew(d) }
+
 // Announce is step 1 of a revoking UpdateSession.
 func (s *Store) Announce(ctx context.Context, sid string) (string, error) {
 	return s.announce(ctx, sid)

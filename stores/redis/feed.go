@@ -74,9 +74,8 @@ func (s *Store) Revocations(ctx context.Context, after int64, limit int) ([]stor
 	defer cancel()
 	s.settleMine(ctx)
 	for range 2 {
-		staleBefore := nowMs() - s.o.sweep.Milliseconds()
 		res, err := readFeedScript.Run(ctx, s.c, []string{s.feedKey("log"), s.feedKey("intent")},
-			after, limit, staleBefore).Slice()
+			after, limit, s.o.sweep.Milliseconds()).Slice()
 		if err != nil {
 			return nil, wrap("read feed", err)
 		}
@@ -155,7 +154,7 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int, error) {
 		return 0, err
 	}
 	defer cancel()
-	start := nowMs()
+	start := s.nowMs()
 	deleted := 0
 	var cursor uint64
 	for {
@@ -198,8 +197,7 @@ func (s *Store) pruneBatch(ctx context.Context, page []string, cutoffMs, start i
 		return 0, wrap("prune", err)
 	}
 	deleted := 0
-	gone := []any{start}                                // deleted now: unindex unless re-added since start
-	missing := []any{start - indexGrace.Milliseconds()} // expired, or a create in flight
+	var gone, missing []any // deleted now; missing (expired, or a create in flight)
 	bySubject := map[string][]any{}
 	for i, c := range cmds {
 		id := page[2*i]
@@ -212,23 +210,29 @@ func (s *Store) pruneBatch(ctx context.Context, page []string, cutoffMs, start i
 			deleted++
 			gone = append(gone, id)
 			sub, _ := res[1].(string)
-			if bySubject[sub] == nil {
-				bySubject[sub] = []any{start}
-			}
 			bySubject[sub] = append(bySubject[sub], id)
 		case -1:
 			missing = append(missing, id)
 		}
 	}
-	for _, args := range [][]any{gone, missing} {
-		if len(args) > 1 {
-			if err := zremOlderScript.Run(ctx, s.c, []string{s.allKey()}, args...).Err(); err != nil {
-				return deleted, wrap("prune", err)
-			}
+	// unindex removes ids from idx unless added again less than age ago: a
+	// deleted session's id unless re-added since start (the time since start,
+	// rounded up), a missing one's unless added within the grace before.
+	unindex := func(idx string, ids []any, grace time.Duration) error {
+		if len(ids) == 0 {
+			return nil
 		}
+		age := s.nowMs() - start + 1 + grace.Milliseconds()
+		return zremOlderScript.Run(ctx, s.c, []string{idx}, append([]any{age}, ids...)...).Err()
 	}
-	for sub, args := range bySubject {
-		if err := zremOlderScript.Run(ctx, s.c, []string{s.subjectKey(sub)}, args...).Err(); err != nil {
+	if err := unindex(s.allKey(), gone, 0); err != nil {
+		return deleted, wrap("prune", err)
+	}
+	if err := unindex(s.allKey(), missing, indexGrace); err != nil {
+		return deleted, wrap("prune", err)
+	}
+	for sub, ids := range bySubject {
+		if err := unindex(s.subjectKey(sub), ids, 0); err != nil {
 			return deleted, wrap("prune", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -30,13 +31,45 @@ func (s *Store) Channel() string { return s.o.prefix + "{feed}:wake" }
 // a wake never comes before the entry can be read. Messages published while
 // no connection is subscribed are lost; the wake that follows the next
 // subscription makes the caller read them from the feed.
+//
+// Watch returns as soon as ctx ends, even while go-redis is blocked on a
+// server that stopped answering (it does not give up a read when a context
+// is cancelled, only at its read timeout, and its reconnect holds the lock
+// that PubSub.Close needs): the subscription is then dropped in the
+// background when go-redis gives up, and wake is never called after Watch
+// has returned.
 func (s *Store) Watch(ctx context.Context, wake func()) error {
-	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
-		if s.closed.Load() {
-			return false, ErrClosed
+	var (
+		mu      sync.Mutex
+		stopped bool
+	)
+	guarded := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			wake()
 		}
-		return s.listen(ctx, wake), nil
-	})
+	}
+	defer func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+	}()
+	done := make(chan error, 1)
+	go func() {
+		done <- store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+			if s.closed.Load() {
+				return false, ErrClosed
+			}
+			return s.listen(ctx, guarded), nil
+		})
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // listen holds one subscription until it fails or ctx ends, and reports

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -178,5 +179,94 @@ func TestBadOptions(t *testing.T) {
 	}
 	if _, err := redisstore.New(t.Context(), nil); err == nil {
 		t.Error("New(nil client): nil error")
+	}
+}
+
+// TestClockSkewAnnouncement: instances whose clocks differ (the core
+// tolerates an hour) do not fence each other's revocations. A reader whose
+// clock is 15 seconds ahead of the writer's, reading the feed between the
+// writer's announcement and its write, took the fresh announcement for one
+// 5 seconds past the grace period and fenced it: the logout failed. The
+// announcements are dated by the Redis server's clock, and so is their age.
+func TestClockSkewAnnouncement(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	open := func(skew time.Duration) *redisstore.Store {
+		st, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(prefix), redisstore.WithClockSkew(skew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	writer, ahead := open(0), open(15*time.Second)
+	ctx := t.Context()
+	s := session("skewed")
+	if err := writer.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	nonce, err := writer.Announce(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ahead.Revocations(ctx, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	u := revokedUpdate(s)
+	if err := writer.WriteAnnounced(ctx, u, nonce); err != nil {
+		t.Fatalf("a revocation fenced by a reader whose clock is ahead: %v", err)
+	}
+}
+
+// TestClockSkewIndex: a session created by an instance whose clock is two
+// minutes behind (the core tolerates an hour) stays in its subject's index
+// although another instance lists the subject's sessions while the create
+// is in flight (its index entry written, the session not yet): the lister
+// takes a missing session's entry for a leftover only after a grace period,
+// and judged by its own clock the writer's entry was already past it. A
+// session missing from the index is never listed, and never revoked by
+// RevokeSubject or ChangePassword.
+func TestClockSkewIndex(t *testing.T) {
+	c := testClient(t)
+	prefix := testPrefix(t, c)
+	open := func(skew time.Duration) *redisstore.Store {
+		st, err := redisstore.New(t.Context(), c, redisstore.WithPrefix(prefix), redisstore.WithClockSkew(skew))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	behind, lister := open(-2*time.Minute), open(0)
+	ctx := t.Context()
+	const n = 200
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			s := session(fmt.Sprint("idx", i))
+			s.Subject = "bob"
+			if err := behind.CreateSession(ctx, s); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for listing := true; listing; {
+		select {
+		case <-done:
+			listing = false
+		default:
+		}
+		if _, err := lister.ListSessions(ctx, "bob", t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := lister.ListSessions(ctx, "bob", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("ListSessions lists %d of the %d sessions created while it ran", len(got), n)
 	}
 }

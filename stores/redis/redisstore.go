@@ -39,6 +39,7 @@ type options struct {
 	timeout   time.Duration
 	log       *slog.Logger
 	sweep     time.Duration
+	skew      time.Duration // tests: how far this process's clock is off
 }
 
 // Option configures a Store.
@@ -112,6 +113,15 @@ func withSweepAfter(d time.Duration) Option {
 	}
 }
 
+// withClockSkew sets this process's clock off by d, as a machine whose
+// clock is wrong has it (tests only).
+func withClockSkew(d time.Duration) Option {
+	return func(o *options) error {
+		o.skew = d
+		return nil
+	}
+}
+
 var (
 	_ store.Store       = (*Store)(nil)
 	_ store.UserCounter = (*Store)(nil)
@@ -123,9 +133,20 @@ var (
 // New returns a Store over client, which stays the caller's: Close does not
 // close it. New pings the server and warns (through the logger) when its
 // maxmemory-policy may evict keys.
+//
+// New refuses a Cluster or Sentinel client that sends reads to replicas
+// (ClusterOptions.ReadOnly, RouteByLatency or RouteRandomly,
+// FailoverOptions.ReplicaOnly or RouteRandomly): a replica that lags, even
+// by a millisecond, answers "no such session" for a session just created on
+// the primary (a user logged out by a guard on another instance) and an old
+// version of one just rotated. Give the store a client that reads from
+// primaries.
 func New(ctx context.Context, client redis.UniversalClient, opts ...Option) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
+	}
+	if cc, ok := client.(*redis.ClusterClient); ok && cc.Options().ReadOnly {
+		return nil, errors.New("redisstore: the client reads from replicas (ReadOnly, RouteByLatency or RouteRandomly): a lagging replica would log users out; use a client that reads from primaries")
 	}
 	o := options{prefix: DefaultPrefix, retention: DefaultRetention, log: slog.Default(), sweep: 10 * time.Second}
 	for _, opt := range opts {

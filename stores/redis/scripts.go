@@ -103,17 +103,34 @@ redis.call('PUBLISH', ARGV[5], seq)
 return seq
 `)
 
-// readFeedScript: KEYS log, intent; ARGV after, limit, stale-before ms.
-// Returns the entries after the cursor and the announcements older than
-// stale-before (at most 100).
-var readFeedScript = redis.NewScript(`
+// serverNowLua reads the server's clock in Unix ms: announcements are dated,
+// and their age judged, by the clock of the feed's node, so instances whose
+// clocks differ agree on when one is past the grace period.
+const serverNowLua = `
+local function serverNow()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`
+
+// announceScript: KEYS intent; ARGV member. Adds the member dated by the
+// server's clock.
+var announceScript = redis.NewScript(serverNowLua + `
+redis.call('ZADD', KEYS[1], string.format('%.0f', serverNow()), ARGV[1])
+return 1
+`)
+
+// readFeedScript: KEYS log, intent; ARGV after, limit, grace ms. Returns
+// the entries after the cursor and the announcements older than the grace
+// period by the server's clock (at most 100).
+var readFeedScript = redis.NewScript(serverNowLua + `
 local r
 if tonumber(ARGV[2]) > 0 then
   r = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'LIMIT', 0, ARGV[2])
 else
   r = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
 end
-local i = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, 100)
+local i = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', serverNow() - tonumber(ARGV[3])), 'LIMIT', 0, 100)
 return {r, i}
 `)
 
@@ -128,14 +145,22 @@ end
 return #e
 `)
 
-// zremOlderScript: KEYS a sorted set; ARGV threshold ms, members. Removes
-// the members whose score (when they were last added) is below threshold,
-// so a member added by a write in flight is never removed.
-var zremOlderScript = redis.NewScript(`
+// indexAddScript: KEYS a session index; ARGV member. Adds the member dated
+// by the server's clock, the clock zremOlderScript judges its age by on the
+// same node: instances whose clocks differ agree on it.
+var indexAddScript = redis.NewScript(serverNowLua + `
+return redis.call('ZADD', KEYS[1], string.format('%.0f', serverNow()), ARGV[1])
+`)
+
+// zremOlderScript: KEYS a session index; ARGV age ms, members. Removes the
+// members last added (see indexAddScript) more than age ago by the server's
+// clock, so a member added by a write in flight is never removed.
+var zremOlderScript = redis.NewScript(serverNowLua + `
+local threshold = serverNow() - tonumber(ARGV[1])
 local n = 0
 for i = 2, #ARGV do
   local sc = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if sc and tonumber(sc) < tonumber(ARGV[1]) then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
+  if sc and tonumber(sc) < threshold then n = n + redis.call('ZREM', KEYS[1], ARGV[i]) end
 end
 return n
 `)

@@ -19,7 +19,9 @@ import (
 // before the session, so a young member may belong to a write in flight.
 const indexGrace = time.Minute
 
-func nowMs() int64 { return time.Now().UnixMilli() }
+// nowMs is this process's clock in Unix milliseconds (off by the test-only
+// skew, see withClockSkew).
+func (s *Store) nowMs() int64 { return time.Now().Add(s.o.skew).UnixMilli() }
 
 // CreateSession stores a new session; ErrConflict if the id exists. The
 // session is added to its subject's index and to the index Prune walks
@@ -30,10 +32,10 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		return err
 	}
 	defer cancel()
-	now := nowMs()
 	_, err = s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, s.allKey(), redis.Z{Score: float64(now), Member: sess.ID})
-		p.ZAdd(ctx, s.subjectKey(sess.Subject), redis.Z{Score: float64(now), Member: sess.ID})
+		for _, idx := range []string{s.allKey(), s.subjectKey(sess.Subject)} {
+			indexAddScript.Eval(ctx, p, []string{idx}, sess.ID) // EVAL: a pipeline cannot fall back from EVALSHA
+		}
 		return nil
 	})
 	if err != nil {
@@ -91,13 +93,14 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 // (its answer was lost), the writer settles the intent itself at its next
 // feed read, as below, so that other instances learn of the revocation as
 // soon as Redis answers the writer again. If the writer dies, any reader of
-// the feed finds the intent once it is older than a grace period and
-// settles it in the session's slot: (a) when the pending record is there, it publishes
-// it (the deduplication makes a second publish harmless); (b) when it is not,
-// it fences the nonce, so that a write still in flight can never land, and
-// drops the intent. A revocation is thus in the feed as soon as its write
-// returned, or at the writer's next feed read after Redis answers it again,
-// or at the latest a grace period after the writer died, and only
+// the feed finds the intent once it is older than a grace period (its age
+// by the Redis server's clock, so instances whose clocks differ agree) and
+// settles it in the session's slot: (a) when the pending record is there, it
+// publishes it (the deduplication makes a second publish harmless); (b) when
+// it is not, it fences the nonce, so that a write still in flight can never
+// land, and drops the intent. A revocation is thus in the feed as soon as
+// its write returned, or at the writer's next feed read after Redis answers
+// it again, or at the latest a grace period after the writer died, and only
 // revocations whose write landed ever are.
 func (s *Store) UpdateSession(ctx context.Context, u store.Update) error {
 	if err := u.Check(); err != nil {
@@ -147,7 +150,7 @@ func publishContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // returns its nonce (step 1 of UpdateSession).
 func (s *Store) announce(ctx context.Context, sid string) (string, error) {
 	nonce := newNonce()
-	err := s.c.ZAdd(ctx, s.feedKey("intent"), redis.Z{Score: float64(nowMs()), Member: nonce + sid}).Err()
+	err := announceScript.Run(ctx, s.c, []string{s.feedKey("intent")}, nonce+sid).Err()
 	return nonce, wrap("announce revocation", err)
 }
 
@@ -187,7 +190,7 @@ func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 	if old, _ := res[1].(string); old != sess.Subject {
 		// The session changed subject: index it under the new one (the old
 		// index is cleaned by ListSessions).
-		_ = s.c.ZAdd(ctx, s.subjectKey(sess.Subject), redis.Z{Score: float64(nowMs()), Member: sess.ID}).Err()
+		_ = indexAddScript.Run(ctx, s.c, []string{s.subjectKey(sess.Subject)}, sess.ID).Err()
 	}
 	return nil
 }
@@ -256,7 +259,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 		}
 	}
 	if len(stale) > 0 {
-		args := append([]any{nowMs() - indexGrace.Milliseconds()}, stale...)
+		args := append([]any{indexGrace.Milliseconds()}, stale...)
 		_ = zremOlderScript.Run(ctx, s.c, []string{idx}, args...).Err() // best effort
 	}
 	slices.SortFunc(out, func(a, b store.Session) int {

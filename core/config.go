@@ -139,8 +139,10 @@ type Config struct {
 	// (default 250ms): other instances see a revocation within about that.
 	// When the store is a store.Notifier (Redis, PostgreSQL), every instance
 	// reads the feed as soon as the store announces a change, and polling is
-	// only the fallback for lost announcements: the default is then 1s (a
-	// third of RevocationMaxStaleness when that is under 3s, at least 250ms).
+	// only the fallback for lost announcements: the default is then 500ms
+	// (a third of RevocationMaxStaleness when that is under 1.5s, at least
+	// 250ms), so that a revocation whose announcement is lost still reaches
+	// every instance well within a second.
 	RevocationPollInterval time.Duration
 	// RevocationMaxStaleness is how old the last successful feed read may be
 	// before guards answer 503 instead of trusting the cache (default 3s).
@@ -225,8 +227,8 @@ func (c *Config) applyDefaults() {
 	def(&c.LoginThrottle.Window, 15*time.Minute)
 	def(&c.RevocationMaxStaleness, 3*time.Second)
 	if _, ok := c.Store.(store.Notifier); ok {
-		// Polling is the fallback: a third of the staleness bound, in [250ms, 1s].
-		def(&c.RevocationPollInterval, min(time.Second, max(250*time.Millisecond, c.RevocationMaxStaleness/3)))
+		// Polling is the fallback: a third of the staleness bound, in [250ms, 500ms].
+		def(&c.RevocationPollInterval, min(500*time.Millisecond, max(250*time.Millisecond, c.RevocationMaxStaleness/3)))
 	}
 	def(&c.RevocationPollInterval, 250*time.Millisecond)
 	def(&c.StoreTimeout, 2*time.Second)

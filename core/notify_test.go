@@ -43,7 +43,7 @@ var _ store.Notifier = (*notifyingStore)(nil)
 
 // With a notifying store, a wake reads the feed at once (the poll interval
 // here is an hour), wakes arriving while a read is in flight coalesce into
-// at most one more read, the default poll interval is 1s, and Close ends
+// at most one more read, the default poll interval is 500ms, and Close ends
 // Watch.
 func TestNotifierWakesCoalesce(t *testing.T) {
 	st := &notifyingStore{Store: memstore.New(), wake: make(chan func(), 1), gate: make(chan struct{})}
@@ -88,8 +88,8 @@ func TestNotifierWakesCoalesce(t *testing.T) {
 	}
 
 	def := authtest.New(t, authtest.Options{Store: &notifyingStore{Store: memstore.New(), wake: make(chan func(), 1)}})
-	if got := def.Service.Config().RevocationPollInterval; got != time.Second {
-		t.Fatalf("default poll interval with a notifying store = %v, want 1s", got)
+	if got := def.Service.Config().RevocationPollInterval; got != 500*time.Millisecond {
+		t.Fatalf("default poll interval with a notifying store = %v, want 500ms", got)
 	}
 	plain := authtest.New(t, authtest.Options{})
 	if got := plain.Service.Config().RevocationPollInterval; got != 250*time.Millisecond {

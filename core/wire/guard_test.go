@@ -93,7 +93,10 @@ func TestRequireRoleAsksThePolicy(t *testing.T) {
 	}
 	admin, user := bearer(authtest.AdminEmail), bearer(authtest.UserEmail)
 
-	resp := func(r *secRequest) *wire.Response { _, resp := srv.RequireRole("admin").Check(ctx, r, nil, nil); return resp }
+	resp := func(r *secRequest) *wire.Response {
+		_, resp := srv.RequireRole("admin").Check(ctx, r, nil, nil)
+		return resp
+	}
 	if r := resp(admin); r == nil || r.Status != 403 || !strings.Contains(string(r.Body), "insufficient_scope") {
 		t.Fatalf("admin role taken away in the policy: %+v, want 403 insufficient_scope", r)
 	}

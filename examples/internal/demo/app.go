@@ -525,6 +525,7 @@ func (a *App) LogStart(addr, router string) {
 	attrs = append(attrs,
 		slog.Any("signing_key", a.Service.Keys().SigningKey()),
 		slog.String("access_ttl", cfg.AccessTTL.String()),
+		slog.String("policy", a.PolicySource),
 		slog.String("demo_users", demoUsers),
 		slog.Any("demo_accounts", emails),
 		slog.String("demo_password", password),

@@ -352,6 +352,7 @@ func TestStartLine(t *testing.T) {
 		for k, want := range map[string]string{
 			"router": "chi", "addr": "127.0.0.1:8080", "store_kind": "sqlite", "issuer": "http://127.0.0.1:8080",
 			"audience": "authguard-demo", "demo_users": "created", "signing_key_source": KeyGenerated,
+			"policy": PolicyInStore,
 		} {
 			if m[k] != want {
 				t.Errorf("%s = %v, want %q", k, m[k], want)

@@ -73,3 +73,16 @@ func (a StaticAuthorizer) Authorize(_ context.Context, p *Principal, object, act
 	}
 	return false, nil
 }
+
+// RoleChange is one grant or revocation of a policy role, as the role
+// administration hands it to its engine: who asks, from where, and what.
+type RoleChange struct {
+	// Actor is the authenticated caller, for the audit line.
+	Actor *Principal
+	// Client is the caller's address and user agent, for the audit line.
+	Client ClientInfo
+	// Subject is the account whose roles change.
+	Subject string
+	// Role is the role given or taken.
+	Role string
+}

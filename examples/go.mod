@@ -7,9 +7,11 @@ require (
 	github.com/authguard/authguard/adapters/fiber v0.0.0
 	github.com/authguard/authguard/adapters/gin v0.0.0
 	github.com/authguard/authguard/core v0.0.0
+	github.com/authguard/authguard/rbac v0.0.0
 	github.com/authguard/authguard/stores/postgres v0.0.0
 	github.com/authguard/authguard/stores/redis v0.0.0
 	github.com/authguard/authguard/stores/sqlite v0.0.0
+	github.com/casbin/casbin/v2 v2.135.0
 	github.com/gin-contrib/cors v1.7.7
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
@@ -22,9 +24,11 @@ require (
 
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect
+	github.com/bmatcuk/doublestar/v4 v4.6.1 // indirect
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
+	github.com/casbin/govaluate v1.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
@@ -79,6 +83,7 @@ replace (
 	github.com/authguard/authguard/adapters/fiber => ../adapters/fiber
 	github.com/authguard/authguard/adapters/gin => ../adapters/gin
 	github.com/authguard/authguard/core => ../core
+	github.com/authguard/authguard/rbac => ../rbac
 	github.com/authguard/authguard/stores/postgres => ../stores/postgres
 	github.com/authguard/authguard/stores/redis => ../stores/redis
 	github.com/authguard/authguard/stores/sqlite => ../stores/sqlite

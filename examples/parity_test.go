@@ -107,6 +107,10 @@ func chiFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 	}
 	r := chi.NewRouter()
 	chiauth.Mount(r, svc)
+	chiauth.MountRoleAdmin(r, svc, adaptertest.RoleAdmin(svc))
+	r.With(chiauth.AuthorizeRoute(svc)).Get("/admin", func(w http.ResponseWriter, _ *http.Request) {
+		write(w, []byte(adaptertest.RouteJSON))
+	})
 	r.NotFound(chiauth.NotFound(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { write(w, []byte(adaptertest.HealthJSON)) })
 	r.With(chiauth.Require(svc)).Get("/api/profile", func(w http.ResponseWriter, r *http.Request) {
@@ -134,6 +138,8 @@ func ginFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 	write := func(c *gin.Context, body []byte) { c.Data(http.StatusOK, adaptertest.DemoContentType, body) }
 	r := gin.New()
 	ginauth.Mount(r, svc)
+	ginauth.MountRoleAdmin(r, svc, adaptertest.RoleAdmin(svc))
+	r.GET("/admin", ginauth.AuthorizeRoute(svc), func(c *gin.Context) { write(c, []byte(adaptertest.RouteJSON)) })
 	r.NoRoute(ginauth.NotFound(svc))
 	r.GET("/healthz", func(c *gin.Context) { write(c, []byte(adaptertest.HealthJSON)) })
 	r.GET("/api/profile", ginauth.Require(svc), func(c *gin.Context) {
@@ -165,6 +171,8 @@ func fiberFactory(t *testing.T, svc *core.Service) adaptertest.Do {
 	// default read buffer is 4 KiB).
 	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 16 << 10})
 	fiberauth.Mount(app, svc)
+	fiberauth.MountRoleAdmin(app, svc, adaptertest.RoleAdmin(svc))
+	app.Get("/admin", fiberauth.AuthorizeRoute(svc), func(c *fiber.Ctx) error { return write(c, []byte(adaptertest.RouteJSON)) })
 	app.Get("/healthz", func(c *fiber.Ctx) error { return write(c, []byte(adaptertest.HealthJSON)) })
 	app.Get("/api/profile", fiberauth.Require(svc), func(c *fiber.Ctx) error {
 		p, _ := fiberauth.PrincipalFrom(c)

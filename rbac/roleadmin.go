@@ -49,17 +49,9 @@ func SubjectsFromStore(users store.Users) SubjectFunc {
 	}
 }
 
-// RoleChange is one grant or revocation: who asks, from where, and what.
-type RoleChange struct {
-	// Actor is the authenticated caller, for the audit line.
-	Actor *core.Principal
-	// Client is the caller's address and user agent, for the audit line.
-	Client core.ClientInfo
-	// Subject is the account whose roles change.
-	Subject string
-	// Role is the role given or taken.
-	Role string
-}
+// RoleChange is one grant or revocation: who asks, from where, and what
+// (core.RoleChange, the type the HTTP role administration hands over).
+type RoleChange = core.RoleChange
 
 // RoleAdmin lists, gives and takes the policy roles of subjects, the logic
 // behind the role administration endpoints (GET, PUT and DELETE

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/rbac"
 )
 
@@ -227,3 +228,6 @@ func TestRoleAdminConcurrent(t *testing.T) {
 		t.Errorf("stored roles = %v, want [admin] once", roles)
 	}
 }
+
+// RoleAdmin is the engine the adapters' MountRoleAdmin serves.
+var _ wire.RoleAdmin = (*rbac.RoleAdmin)(nil)

@@ -180,3 +180,21 @@ func exact(svc *core.Service, next http.Handler) http.Handler {
 
 // PrincipalFrom returns the principal a guard stored in ctx.
 func PrincipalFrom(ctx context.Context) (*core.Principal, bool) { return httpauth.PrincipalFrom(ctx) }
+
+// MountRoleAdmin registers the role administration over a (the rbac
+// module's *rbac.RoleAdmin, or any wire.RoleAdmin) on r, the root router,
+// under the service's configured mount prefix:
+//
+//	GET    /auth/admin/roles/{subject}         permission roles/read
+//	PUT    /auth/admin/roles/{subject}/{role}  permission roles/write
+//	DELETE /auth/admin/roles/{subject}/{role}  permission roles/write
+//
+// The subject and the role are read from the path as sent, so a routing
+// middleware that cleans or decodes the path changes nothing.
+func MountRoleAdmin(r chi.Router, svc *core.Service, a wire.RoleAdmin) {
+	h := httpauth.RoleAdmin(svc, a)
+	base := wire.New(svc).RoleAdminPath()
+	for _, m := range [...]string{"GET", "PUT", "DELETE"} {
+		r.Method(m, base+"*", h)
+	}
+}

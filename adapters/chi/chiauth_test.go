@@ -25,6 +25,10 @@ func writeJSON(w http.ResponseWriter, body []byte) {
 func newRouter(svc *core.Service) chi.Router {
 	r := chi.NewRouter()
 	chiauth.Mount(r, svc)
+	chiauth.MountRoleAdmin(r, svc, adaptertest.RoleAdmin(svc))
+	r.With(chiauth.AuthorizeRoute(svc)).Get("/admin", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, []byte(adaptertest.RouteJSON))
+	})
 	r.NotFound(chiauth.NotFound(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, []byte(adaptertest.HealthJSON)) })
 	r.With(chiauth.Require(svc)).Get("/api/profile", func(w http.ResponseWriter, r *http.Request) {

@@ -28,6 +28,8 @@ func demoServer(svc *core.Service) *fiber.App {
 		}
 	}
 	app.Get("/healthz", demo([]byte(adaptertest.HealthJSON)))
+	fiberauth.MountRoleAdmin(app, svc, adaptertest.RoleAdmin(svc))
+	app.Get("/admin", fiberauth.AuthorizeRoute(svc), demo([]byte(adaptertest.RouteJSON)))
 	api := app.Group("/api")
 	api.Get("/profile", fiberauth.Require(svc), func(c *fiber.Ctx) error {
 		p, _ := fiberauth.PrincipalFrom(c)

@@ -42,6 +42,38 @@ func Mount(r fiber.Router, svc *core.Service) {
 	}
 }
 
+// MountRoleAdmin registers the role administration over a (the rbac
+// module's *rbac.RoleAdmin, or any wire.RoleAdmin) on r, under the
+// service's configured mount prefix:
+//
+//	GET    /auth/admin/roles/:subject        permission roles/read
+//	PUT    /auth/admin/roles/:subject/:role  permission roles/write
+//	DELETE /auth/admin/roles/:subject/:role  permission roles/write
+//
+// r may be the app or a group, with the same rule as Mount (a group the
+// configured prefix is not under panics with an error wrapping
+// core.ErrConfig). The subject and the role are read from the path as
+// sent, so fiber's case-insensitive, slash-tolerant routing changes nothing.
+func MountRoleAdmin(r fiber.Router, svc *core.Service, a wire.RoleAdmin) {
+	srv := wire.New(svc)
+	var base string
+	if g, ok := r.(*fiber.Group); ok {
+		base = g.Prefix
+	}
+	if _, err := srv.RoutesUnder(base); err != nil {
+		panic(fmt.Errorf("fiberauth: MountRoleAdmin: %w", err))
+	}
+	path := strings.TrimPrefix(srv.RoleAdminPath(), strings.TrimSuffix(base, "/")) + "*"
+	h := func(c *fiber.Ctx) error {
+		// string() copies: the path aliases fasthttp's request buffer.
+		raw := string(c.Request().URI().PathOriginal())
+		return Write(c, srv.ServeRoleAdmin(c.UserContext(), a, c.Method(), request{c}, raw))
+	}
+	for _, m := range [...]string{"GET", "PUT", "DELETE"} {
+		r.Add(m, path, h)
+	}
+}
+
 // ErrorHandler returns a fiber.Config.ErrorHandler that answers
 // fiber.ErrRequestEntityTooLarge with the contract's 413 JSON and hands every
 // other error to next (fiber.DefaultErrorHandler when nil). fasthttp refuses

@@ -16,6 +16,10 @@ import (
 func demoServer(svc *core.Service) *gin.Engine {
 	r := gin.New()
 	ginauth.Mount(r, svc)
+	ginauth.MountRoleAdmin(r, svc, adaptertest.RoleAdmin(svc))
+	r.GET("/admin", ginauth.AuthorizeRoute(svc), func(c *gin.Context) {
+		c.Data(http.StatusOK, adaptertest.DemoContentType, []byte(adaptertest.RouteJSON))
+	})
 	r.NoRoute(ginauth.NotFound(svc))
 	r.GET("/healthz", func(c *gin.Context) {
 		c.Data(http.StatusOK, adaptertest.DemoContentType, []byte(adaptertest.HealthJSON))

@@ -60,6 +60,36 @@ func Mount(r gin.IRoutes, svc *core.Service) {
 	}
 }
 
+// MountRoleAdmin registers the role administration over a (the rbac
+// module's *rbac.RoleAdmin, or any wire.RoleAdmin) on r, under the
+// service's configured mount prefix:
+//
+//	GET    /auth/admin/roles/:subject        permission roles/read
+//	PUT    /auth/admin/roles/:subject/:role  permission roles/write
+//	DELETE /auth/admin/roles/:subject/:role  permission roles/write
+//
+// r may be the engine or a group, with the same rule as Mount (a group the
+// configured prefix is not under panics with an error wrapping
+// core.ErrConfig). The subject and the role are read from the path as
+// sent, so gin's decoding and slash cleaning change nothing.
+func MountRoleAdmin(r gin.IRoutes, svc *core.Service, a wire.RoleAdmin) {
+	srv := wire.New(svc)
+	var base string
+	if g, ok := r.(interface{ BasePath() string }); ok {
+		base = g.BasePath()
+	}
+	if _, err := srv.RoutesUnder(base); err != nil {
+		panic(fmt.Errorf("ginauth: MountRoleAdmin: %w", err))
+	}
+	path := strings.TrimPrefix(srv.RoleAdminPath(), strings.TrimSuffix(base, "/")) + "*rest"
+	h := func(c *gin.Context) {
+		Write(c, srv.ServeRoleAdmin(c.Request.Context(), a, c.Request.Method, httpauth.Request(c.Request), c.Request.URL.EscapedPath()))
+	}
+	for _, m := range [...]string{"GET", "PUT", "DELETE"} {
+		r.Handle(m, path, h)
+	}
+}
+
 // endpoint serves one endpoint of the contract; param names the path
 // parameter handed to the core ("" for none).
 func endpoint(svc *core.Service, e wire.Endpoint, param string) gin.HandlerFunc {

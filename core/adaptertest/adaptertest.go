@@ -49,7 +49,8 @@ import (
 type Do func(*http.Request) (*http.Response, error)
 
 // Factory builds the adapter's server around svc: it must mount the token
-// endpoints (the adapter's Mount) and serve the demo routes:
+// endpoints (the adapter's Mount), the role administration over
+// RoleAdmin(svc) (the adapter's MountRoleAdmin) and serve the demo routes:
 //
 //	GET /healthz            -> no guard; 200 HealthJSON
 //	GET /api/profile        -> Require; 200 ProfileBody(principal)
@@ -57,6 +58,7 @@ type Do func(*http.Request) (*http.Response, error)
 //	GET /api/admin/stats    -> RequireRole("admin"); 200 AdminStatsJSON
 //	GET /api/reports        -> RequirePermission("reports", "read"); 200 ReportsJSON
 //	DELETE /api/reports/{id} -> RequirePermission("reports", "delete"); 204, no body
+//	GET /admin              -> AuthorizeRoute (object "/admin", action GET); 200 RouteJSON
 //
 // Every 200 demo answer carries Content-Type: application/json (DemoContentType).
 type Factory func(t *testing.T, svc *core.Service) Do

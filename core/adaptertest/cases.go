@@ -42,6 +42,8 @@ func cases() []testCase {
 	cs = append(cs, outageCases()...)
 	cs = append(cs, logCases()...)
 	cs = append(cs, errorCases()...)
+	cs = append(cs, roleCases()...)
+	cs = append(cs, pathTrickCases()...)
 	return cs
 }
 
@@ -1257,4 +1259,152 @@ func (h *harness) auditedOnce(res *response, mark int, event, reason string) {
 	if m["event"] != event || m["reason"] != reason {
 		res.fatalf("audit line %s, want event %q reason %q", lines[0], event, reason)
 	}
+}
+
+// roles returns the role administration path of subject (and role).
+func (h *harness) roles(subject string, role ...string) string {
+	p := h.auth("/admin/roles/" + subject)
+	for _, r := range role {
+		p += "/" + r
+	}
+	return p
+}
+
+func (h *harness) wantRoles(tok, subject string, roles ...string) {
+	h.t.Helper()
+	want, _ := json.Marshal(struct {
+		Subject string   `json:"subject"`
+		Roles   []string `json:"roles"`
+	}{subject, append([]string{}, roles...)})
+	h.req("GET", h.roles(subject)).Bearer(tok).Send().JSONBody(string(want))
+}
+
+// roleCases: the role administration, and RequireRole asking the policy
+// rather than the token once the policy is the Authorizer.
+func roleCases() []testCase {
+	return []testCase{
+		{name: "roles/list_grant_revoke_idempotent", policy: true, run: func(h *harness) {
+			adm, u := h.login(authtest.AdminEmail), h.login(authtest.UserEmail)
+			h.wantRoles(adm.Access, h.f.UserID, "user")
+			h.req("GET", "/api/admin/stats").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			for range 2 {
+				h.req("PUT", h.roles(h.f.UserID, "admin")).Bearer(adm.Access).Send().NoContent()
+			}
+			h.wantRoles(adm.Access, h.f.UserID, "admin", "user")
+			// the token still says "user"; the policy says admin, at once
+			h.req("GET", "/api/admin/stats").Bearer(u.Access).Send().JSONBody(AdminStatsJSON)
+			h.req("GET", h.roles(h.f.AdminID)).Bearer(u.Access).Send().Want(200)
+			for range 2 {
+				h.req("DELETE", h.roles(h.f.UserID, "admin")).Bearer(adm.Access).Send().NoContent()
+			}
+			h.wantRoles(adm.Access, h.f.UserID, "user")
+			h.req("GET", "/api/admin/stats").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			// the admin's token keeps its claim, the policy takes the role away
+			h.req("DELETE", h.roles(h.f.AdminID, "admin")).Bearer(adm.Access).Send().NoContent()
+			h.req("GET", "/api/admin/stats").Bearer(adm.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("GET", h.roles(h.f.AdminID)).Bearer(adm.Access).Send().Err(core.ErrInsufficientScope)
+			logs := h.f.Logs.String()
+			h.check(strings.Contains(logs, `"event":"access_denied"`) && strings.Contains(logs, `"object":"roles"`),
+				"a refused role administration request is not audited: %s", logs)
+		}},
+		{name: "roles/errors", policy: true, run: func(h *harness) {
+			adm, u := h.login(authtest.AdminEmail), h.login(authtest.UserEmail)
+			h.req("GET", h.roles("no-such-user")).Bearer(adm.Access).Send().Err(core.ErrNotFound)
+			h.req("PUT", h.roles("no-such-user", "user")).Bearer(adm.Access).Send().Err(core.ErrNotFound)
+			h.req("DELETE", h.roles("no-such-user", "user")).Bearer(adm.Access).Send().Err(core.ErrNotFound)
+			h.req("PUT", h.roles(h.f.UserID, "superuser")).Bearer(adm.Access).Send().Err(core.ErrInvalidRequest).
+				Says("role is not defined by the policy")
+			h.req("DELETE", h.roles(h.f.UserID, "superuser")).Bearer(adm.Access).Send().Err(core.ErrInvalidRequest)
+			h.req("GET", h.roles(h.f.UserID)).Send().Err(core.ErrNoCredential)
+			h.req("PUT", h.roles(h.f.UserID, "admin")).Send().Err(core.ErrNoCredential)
+			h.req("GET", h.roles(h.f.UserID)).Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("PUT", h.roles(h.f.UserID, "admin")).Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("DELETE", h.roles(h.f.AdminID, "admin")).Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			for _, rq := range [][2]string{
+				{"GET", h.auth("/admin/roles/")}, {"GET", h.roles(h.f.UserID, "user")}, {"PUT", h.roles(h.f.UserID)},
+				{"DELETE", h.roles(h.f.UserID)}, {"PUT", h.roles(h.f.UserID, "user", "x")}, {"PUT", h.roles(h.f.UserID, "")},
+				{"PUT", h.roles(h.f.UserID, ".")}, {"PUT", h.roles(h.f.UserID, "..")},
+			} {
+				h.req(rq[0], rq[1]).Bearer(adm.Access).Send().Err(core.ErrNotFound)
+			}
+			h.wantRoles(adm.Access, h.f.UserID, "user")
+		}},
+		{name: "roles/outage_503", policy: true, run: func(h *harness) {
+			adm := h.login(authtest.AdminEmail)
+			h.policy.failAdmin = true
+			h.req("GET", h.roles(h.f.UserID)).Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.req("PUT", h.roles(h.f.UserID, "admin")).Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.policy.failAdmin, h.policy.fail = false, true
+			h.req("DELETE", h.roles(h.f.UserID, "user")).Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.req("GET", "/api/admin/stats").Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.req("GET", "/api/reports").Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.req("GET", "/admin").Bearer(adm.Access).Send().Err(core.ErrUnavailable)
+			h.policy.fail = false
+			h.wantRoles(adm.Access, h.f.UserID, "user")
+		}},
+	}
+}
+
+// pathTrickCases: no spelling of a path or method reaches a handler the
+// policy denies the caller, through the route-pattern guard (GET /admin),
+// RequirePermission (DELETE /api/reports/{id}) and the role
+// administration. The routers may answer some variants themselves (404,
+// 405, a redirect the suite follows); none may answer 2xx.
+func pathTrickCases() []testCase {
+	return []testCase{
+		{name: "guard/path_tricks_never_reach_a_denied_handler", policy: true, run: func(h *harness) {
+			adm, u := h.login(authtest.AdminEmail), h.login(authtest.UserEmail)
+			h.req("GET", "/admin").Bearer(adm.Access).Send().JSONBody(RouteJSON)
+			h.req("GET", "/admin").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			h.req("DELETE", "/api/reports/1").Bearer(u.Access).Send().Err(core.ErrInsufficientScope)
+			denied := func(method, path string, hdr ...string) {
+				h.t.Helper()
+				q := h.req(method, path).Bearer(u.Access).RouterMayAnswer()
+				for i := 0; i+1 < len(hdr); i += 2 {
+					q.H(hdr[i], hdr[i+1])
+				}
+				res := q.Send()
+				if res.Status < 300 {
+					res.fatalf("a path trick reached a handler the policy denies")
+				}
+			}
+			for _, p := range trickPaths("/admin") {
+				denied("GET", p)
+			}
+			for _, p := range trickPaths("/api/reports/1") {
+				denied("DELETE", p)
+			}
+			grant := h.roles(h.f.UserID, "admin")
+			for _, p := range trickPaths(grant) {
+				denied("PUT", p)
+			}
+			for _, o := range []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"} {
+				denied("POST", "/api/reports/1", o, "DELETE")
+				denied("GET", "/api/reports/1", o, "DELETE")
+				denied("POST", "/admin", o, "GET")
+				denied("POST", grant, o, "PUT")
+				denied("GET", grant, o, "PUT")
+			}
+			denied("POST", "/api/reports/1?_method=DELETE")
+			denied("POST", grant+"?_method=PUT")
+			h.wantRoles(adm.Access, h.f.UserID, "user")
+			h.req("DELETE", "/api/reports/1").Bearer(adm.Access).Send().Want(204)
+		}},
+	}
+}
+
+// trickPaths are spellings of p that a router or a proxy may take for p:
+// doubled and trailing slashes, other case, dot segments (plain and
+// encoded), encoded slashes and ";" parameters.
+func trickPaths(p string) []string {
+	first, rest, _ := strings.Cut(p[1:], "/")
+	out := []string{
+		"/" + p, p + "/", p + "//", strings.ToUpper(p), "/public/.." + p, "/public/%2e%2e" + p, "/public/%2E%2E" + p,
+		"/public%2F.." + p, p + "/.", p + "/%2e", p + ";", p + ";x=1", p + "/;x=1", p + "%2F", p + "%2f",
+	}
+	if rest != "" {
+		out = append(out, "/"+first+"%2F"+rest, "/"+first+";x=1/"+rest, "/"+first+"//"+rest, "/"+first+"/./"+rest,
+			"/"+strings.ToUpper(first)+"/"+rest)
+	}
+	return out
 }

@@ -23,7 +23,9 @@ type testCase struct {
 	faults bool
 	// realTime marks cases that wait in real time: not recorded.
 	realTime bool
-	run      func(h *harness)
+	// policy makes the suite's policy (RoleAdmin) the service's Authorizer.
+	policy bool
+	run    func(h *harness)
 }
 
 // harness is the per-case harness: the fixture, the adapter under test, the
@@ -34,6 +36,7 @@ type harness struct {
 	svc    *core.Service
 	do     Do
 	faults *faultStore
+	policy *policy
 
 	// secrets are values never allowed in the log; placeholders are values
 	// replaced when recording (secrets included), in registration order.
@@ -62,9 +65,23 @@ func runCase(t *testing.T, f Factory, c testCase, out *[]Exchange) {
 		fs = newFaultStore()
 		opts.Store = fs
 	}
+	pol := &policy{roles: map[string][]string{}}
+	if c.policy {
+		opts.Config = func(cfg *core.Config) {
+			if c.config != nil {
+				c.config(cfg)
+			}
+			cfg.Authorizer = pol
+		}
+	}
 	fx := authtest.New(t, opts)
+	pol.users = fx.Store
+	pol.roles[fx.UserID] = []string{"user"}
+	pol.roles[fx.AdminID] = []string{"admin"}
+	policies.Store(fx.Service, pol)
+	t.Cleanup(func() { policies.Delete(fx.Service) })
 	h := &harness{
-		t: t, f: fx, svc: fx.Service, faults: fs,
+		t: t, f: fx, svc: fx.Service, faults: fs, policy: pol,
 		secrets:  map[string]string{},
 		counters: map[string]int{},
 		record:   out != nil,

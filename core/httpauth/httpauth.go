@@ -304,3 +304,31 @@ func cleanPath(p string) string {
 	}
 	return c
 }
+
+// RoleAdmin returns the handler of the role administration (see
+// wire.Server.RoleAdminPath) over a: it serves every request under
+// {prefix}/admin/roles/, reading the subject and the role from the path as
+// sent, guarded by the permissions roles/read and roles/write.
+func RoleAdmin(svc *core.Service, a wire.RoleAdmin) http.Handler {
+	srv := wire.New(svc)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Write(w, srv.ServeRoleAdmin(r.Context(), a, r.Method, request{r}, r.URL.EscapedPath()))
+	})
+}
+
+// MountRoleAdmin registers the role administration over a on mux, under
+// the service's configured mount prefix:
+//
+//	GET    /auth/admin/roles/{subject}         -> 200 {"subject":"...","roles":[...]}
+//	PUT    /auth/admin/roles/{subject}/{role}  -> 204
+//	DELETE /auth/admin/roles/{subject}/{role}  -> 204
+//
+// Mount it next to Mount, on the same mux, and serve the mux through
+// ExactPaths. Like http.ServeMux.Handle it panics on a conflicting pattern.
+func MountRoleAdmin(mux *http.ServeMux, svc *core.Service, a wire.RoleAdmin) {
+	h := RoleAdmin(svc, a)
+	base := wire.New(svc).RoleAdminPath()
+	for _, m := range [...]string{"GET", "PUT", "DELETE"} {
+		mux.Handle(m+" "+base+"{rest...}", h)
+	}
+}

@@ -29,6 +29,13 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 func newServer(svc *core.Service) http.Handler {
 	mux := http.NewServeMux()
 	httpauth.Mount(mux, svc)
+	httpauth.MountRoleAdmin(mux, svc, adaptertest.RoleAdmin(svc))
+	mux.Handle("GET /admin", httpauth.Authorize(svc, func(r *http.Request) (string, string, bool) {
+		_, pattern, _ := strings.Cut(r.Pattern, " ")
+		return pattern, r.Method, pattern != ""
+	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(adaptertest.RouteJSON))
+	})))
 	mux.Handle("/", httpauth.NotFound(svc))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, []byte(adaptertest.HealthJSON))

@@ -35,8 +35,12 @@ func (s *Server) Require() *Guard { return &Guard{s: s} }
 // credential passes with no principal; a bad credential is still refused.
 func (s *Server) Optional() *Guard { return &Guard{s: s, optional: true} }
 
-// RequireRole is Require plus a role check: the principal must carry at
-// least one of roles, else 403 insufficient_scope.
+// RequireRole is Require plus a role check through core.Service.CheckRole:
+// the principal must hold at least one of roles, else 403
+// insufficient_scope. The roles are the policy's when the Authorizer is a
+// core.RoleChecker (a role taken away there is refused on the next request,
+// whatever the token says), else the token's roles claim; a failing policy
+// engine is 503.
 func (s *Server) RequireRole(roles ...string) *Guard {
 	return &Guard{s: s, roles: append([]string{}, roles...)}
 }
@@ -100,8 +104,10 @@ func (g *Guard) Check(ctx context.Context, r Request, outer *core.Principal, rou
 // authorize runs the checks of the guard on an authenticated principal. On
 // a refusal it names the object and action that were refused, if any.
 func (g *Guard) authorize(ctx context.Context, p *core.Principal, route RouteFunc) (object, action string, err error) {
-	if g.roles != nil && !hasAnyRole(p, g.roles) {
-		return "", "", errMissingRole
+	if g.roles != nil {
+		if err := g.s.svc.CheckRole(ctx, p, g.roles...); err != nil {
+			return "", "", err
+		}
 	}
 	if g.perm {
 		if err := g.s.svc.Authorize(ctx, p, g.object, g.action); err != nil {
@@ -127,19 +133,9 @@ func (g *Guard) authorize(ctx context.Context, p *core.Principal, route RouteFun
 }
 
 var (
-	errMissingRole    = newError(core.ErrInsufficientScope, "missing_role")
 	errReauthenticate = newError(core.ErrInsufficientScope, "reauthentication_required")
 	errNoCredential   = newError(core.ErrNoCredential, "no_credential")
 )
-
-func hasAnyRole(p *core.Principal, roles []string) bool {
-	for _, role := range roles {
-		if p.HasRole(role) {
-			return true
-		}
-	}
-	return false
-}
 
 // authenticate authenticates the request's access token. With optional, no
 // credential yields (nil, nil); otherwise it is 401. A refusal is audited,

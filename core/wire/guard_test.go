@@ -2,6 +2,9 @@ package wire_test
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/authguard/authguard/core"
@@ -48,5 +51,63 @@ func TestGuardComposition(t *testing.T) {
 	}
 	if _, resp := srv.RequireRole().Check(ctx, user, nil, nil); resp == nil || resp.Status != 403 {
 		t.Fatalf("RequireRole with no role: %+v", resp)
+	}
+}
+
+// policyRoles is an Authorizer and core.RoleChecker whose roles are its
+// own, not the token's; fail makes every answer an error.
+type policyRoles struct {
+	roles map[string][]string
+	fail  bool
+}
+
+func (a *policyRoles) Authorize(context.Context, *core.Principal, string, string) (bool, error) {
+	return false, nil
+}
+
+func (a *policyRoles) HasAnyRole(_ context.Context, p *core.Principal, roles ...string) (bool, error) {
+	if a.fail {
+		return false, errors.New("policy engine down")
+	}
+	for _, r := range roles {
+		if slices.Contains(a.roles[p.Subject], r) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// With a RoleChecker configured, RequireRole asks the policy, not the
+// token: the admin's token still lists "admin" but the policy took it away
+// (403 and an audit line), the user's token does not list it but the
+// policy gives it, and a failing policy engine is 503, never a pass.
+func TestRequireRoleAsksThePolicy(t *testing.T) {
+	pol := &policyRoles{roles: map[string][]string{}}
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Authorizer = pol }})
+	pol.roles[f.UserID] = []string{"admin"}
+	ctx := context.Background()
+	srv := wire.New(f.Service)
+	bearer := func(email string) *secRequest {
+		tok := secLogin(t, f, email, core.ClientInfo{}).AccessToken
+		return newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+tok)
+	}
+	admin, user := bearer(authtest.AdminEmail), bearer(authtest.UserEmail)
+
+	resp := func(r *secRequest) *wire.Response {
+		_, resp := srv.RequireRole("admin").Check(ctx, r, nil, nil)
+		return resp
+	}
+	if r := resp(admin); r == nil || r.Status != 403 || !strings.Contains(string(r.Body), "insufficient_scope") {
+		t.Fatalf("admin role taken away in the policy: %+v, want 403 insufficient_scope", r)
+	}
+	if !strings.Contains(f.Logs.String(), `"event":"access_denied"`) || !strings.Contains(f.Logs.String(), `"reason":"missing_role"`) {
+		t.Fatalf("no audit line for the refusal: %s", f.Logs.String())
+	}
+	if r := resp(user); r != nil {
+		t.Fatalf("role given in the policy: %+v, want a pass", r)
+	}
+	pol.fail = true
+	if r := resp(user); r == nil || r.Status != 503 {
+		t.Fatalf("policy engine down: %+v, want 503", r)
 	}
 }

@@ -112,6 +112,8 @@ var requestDescriptions = map[string]string{
 	"multiple_credentials": "two credentials in one request",
 	"csrf_cross_site":      "cross-site request refused",
 	"csrf_origin":          "origin not allowed",
+	// role administration
+	"unknown_role": "role is not defined by the policy",
 }
 
 // RequestDescription returns the error_description of a 400 invalid_request

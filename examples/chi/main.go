@@ -49,6 +49,7 @@ func newRouter(app *demo.App) http.Handler {
 	}))
 
 	chiauth.Mount(r, svc)
+	chiauth.MountRoleAdmin(r, svc, app.Roles) // GET, PUT, DELETE /auth/admin/roles/{subject}[/{role}]
 	r.NotFound(chiauth.NotFound(svc))
 
 	r.Get(demo.PathHealth, func(w http.ResponseWriter, _ *http.Request) { httpauth.Write(w, demo.Health()) })

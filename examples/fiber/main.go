@@ -38,6 +38,7 @@ func newApp(app *demo.App) *fiber.App {
 	f.Use(fiberdemo.CORS(app.Config))
 
 	fiberauth.Mount(f, svc)
+	fiberauth.MountRoleAdmin(f, svc, app.Roles) // GET, PUT, DELETE /auth/admin/roles/:subject[/:role]
 
 	f.Get(demo.PathHealth, func(c *fiber.Ctx) error { return fiberauth.Write(c, demo.Health()) })
 	f.Get(demo.PathProfile, fiberauth.Require(svc), func(c *fiber.Ctx) error {

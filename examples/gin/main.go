@@ -43,6 +43,7 @@ func newRouter(app *demo.App) http.Handler {
 	r.Use(corsMiddleware(app.Config))
 
 	ginauth.Mount(r, svc)
+	ginauth.MountRoleAdmin(r, svc, app.Roles) // GET, PUT, DELETE /auth/admin/roles/:subject[/:role]
 	r.NoRoute(ginauth.NotFound(svc))
 
 	r.GET(demo.PathHealth, func(c *gin.Context) { ginauth.Write(c, demo.Health()) })

@@ -19,7 +19,7 @@ const (
 	PathReports    = "/api/reports"
 )
 
-// Permissions the demo API checks through the RBAC policy.
+// Permissions the demo API checks through the casbin policy (rbac.DefaultPolicy).
 const (
 	ObjectReports = "reports"
 	ActionRead    = "read"
@@ -31,7 +31,7 @@ const (
 // middleware to the origins of Config.AllowedOrigins.
 var (
 	// CORSAllowedMethods are the methods a cross-origin page may use.
-	CORSAllowedMethods = []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions}
+	CORSAllowedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions}
 	// CORSAllowedHeaders are the request headers a cross-origin page may send.
 	CORSAllowedHeaders = []string{"Authorization", "Content-Type", "X-Auth-Transport"}
 	// CORSExposedHeaders are the response headers a cross-origin page may read.

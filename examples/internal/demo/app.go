@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"
+	"github.com/authguard/authguard/rbac"
 	sqlitestore "github.com/authguard/authguard/stores/sqlite"
 )
 
@@ -32,13 +34,6 @@ type DemoUser struct {
 var DemoUsers = []DemoUser{
 	{Email: "admin@example.com", Roles: []string{"admin"}},
 	{Email: "user@example.com", Roles: []string{"user"}},
-}
-
-// Policy is the demo's RBAC policy: role -> "object:action" permissions.
-// (A casbin-backed authorizer can replace it without touching the routes.)
-var Policy = core.StaticAuthorizer{
-	"user":  {"reports:read"},
-	"admin": {"reports:read", "reports:delete"},
 }
 
 // KeyFileSuffix is appended to a SQLite database path to name the file that
@@ -75,8 +70,18 @@ type App struct {
 	KeyFile   string
 	// DemoUsersCreated is true when this Open created the demo users.
 	DemoUsersCreated bool
+	// Authorizer enforces the demo's casbin policy (rbac.DefaultPolicy and
+	// the users' roles): the service's Authorizer, so RequireRole and
+	// RequirePermission ask it.
+	Authorizer *rbac.Authorizer
+	// Roles is the role administration over that policy, mounted by every
+	// example (MountRoleAdmin).
+	Roles *rbac.RoleAdmin
+	// PolicySource tells where the policy lives (Policy* constants).
+	PolicySource string
 
 	store     store.Store
+	policy    policyDB     // the policy table's database, if the store has one
 	release   func() error // closes the client or pool under the store, if any
 	started   time.Time
 	closeOnce sync.Once
@@ -90,11 +95,21 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	st, keyFile, release, err := openStore(ctx, cfg.Store, logger)
+	st, keyFile, release, pdb, err := openStore(ctx, cfg.Store, logger)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, Logger: logger, store: st, release: release, started: time.Now()}
+	if pdb.db != nil {
+		rel := release
+		release = func() error {
+			err := pdb.db.Close()
+			if rel != nil {
+				err = errors.Join(err, rel())
+			}
+			return err
+		}
+	}
+	app := &App{Config: cfg, Logger: logger, store: st, policy: pdb, release: release, started: time.Now()}
 	if err := app.init(ctx, keyFile); err != nil {
 		_ = st.Close()
 		if release != nil {
@@ -122,13 +137,16 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	if a.DemoUsersCreated, err = createDemoUsers(ctx, a.store, auth, cfg.DemoPassword); err != nil {
 		return err
 	}
+	if a.Authorizer, err = a.openPolicy(ctx); err != nil {
+		return err
+	}
 	a.Service, err = core.New(core.Config{
 		Issuer:             cfg.Issuer,
 		Audience:           cfg.Audience,
 		Keys:               keys,
 		Store:              a.store,
 		Authenticator:      auth,
-		Authorizer:         Policy,
+		Authorizer:         a.Authorizer,
 		AccessTTL:          cfg.AccessTTL,
 		RefreshIdleTTL:     cfg.RefreshIdleTTL,
 		RefreshAbsoluteTTL: cfg.RefreshAbsoluteTTL,
@@ -139,6 +157,9 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	})
 	if err != nil {
 		return fmt.Errorf("demo: starting the authguard service: %w", err)
+	}
+	if a.Roles, err = rbac.NewRoleAdmin(a.Service, a.Authorizer, rbac.SubjectsFromStore(a.store)); err != nil {
+		return fmt.Errorf("demo: role administration: %w", err)
 	}
 	return nil
 }
@@ -162,7 +183,10 @@ func (a *App) Close() error {
 // openStore opens the configured store and returns the file that keeps the
 // generated signing key next to it ("" when the key is not to be kept) and
 // the function that closes the client or pool under the store (nil if none).
-func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st store.Store, keyFile string, release func() error, err error) {
+//
+// It also returns the handle on the store's database that keeps the casbin
+// policy (SQLite and PostgreSQL; none for the others).
+func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st store.Store, keyFile string, release func() error, pdb policyDB, err error) {
 	switch spec.Kind {
 	case StoreSQLite:
 		// The database holds password hashes: create it readable by its
@@ -172,22 +196,29 @@ func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st sto
 		}
 		st, err := sqlitestore.Open(ctx, spec.Location)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+			return nil, "", nil, pdb, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
 		}
-		return st, spec.Location + KeyFileSuffix, nil, nil
+		// A second handle on the store's file, with the store's settings, for
+		// the policy table its migrations created.
+		db, err := sql.Open("sqlite", spec.Location+"?_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=1")
+		if err != nil {
+			_ = st.Close()
+			return nil, "", nil, pdb, fmt.Errorf("demo: opening the policy table of %s=%s: %w", EnvStore, spec, err)
+		}
+		return st, spec.Location + KeyFileSuffix, nil, policyDB{db: db, dialect: rbac.SQLite}, nil
 	case StoreMemory:
 		logger.Warn("MEMORY STORE: single instance only, and every user, session and signing key is forgotten on restart "+
 			"(every client must log in again); do not run two instances behind one address; use sqlite:<path> to keep state",
 			slog.String("store", spec.String()))
-		return memstore.New(), "", nil, nil
+		return memstore.New(), "", nil, pdb, nil
 	case StoreRedis:
 		st, release, err = openRedis(ctx, spec, logger)
-		return st, "", release, err
+		return st, "", release, pdb, err
 	case StorePostgres:
-		st, release, err = openPostgres(ctx, spec)
-		return st, "", release, err
+		st, release, pdb, err = openPostgres(ctx, spec)
+		return st, "", release, pdb, err
 	}
-	return nil, "", nil, fmt.Errorf("demo: %s: unknown store kind %q", EnvStore, spec.Kind)
+	return nil, "", nil, pdb, fmt.Errorf("demo: %s: unknown store kind %q", EnvStore, spec.Kind)
 }
 
 // signingKey loads AUTHGUARD_SIGNING_KEY, or the key kept in keyFile
@@ -494,6 +525,7 @@ func (a *App) LogStart(addr, router string) {
 	attrs = append(attrs,
 		slog.Any("signing_key", a.Service.Keys().SigningKey()),
 		slog.String("access_ttl", cfg.AccessTTL.String()),
+		slog.String("policy", a.PolicySource),
 		slog.String("demo_users", demoUsers),
 		slog.Any("demo_accounts", emails),
 		slog.String("demo_password", password),

@@ -329,24 +329,6 @@ func TestDemoPasswordFromEnv(t *testing.T) {
 	}
 }
 
-func TestPolicy(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	for _, tc := range []struct {
-		role, action string
-		ok           bool
-	}{
-		{"user", ActionRead, true}, {"user", ActionDelete, false},
-		{"admin", ActionRead, true}, {"admin", ActionDelete, true},
-		{"guest", ActionRead, false},
-	} {
-		ok, err := Policy.Authorize(ctx, &core.Principal{Roles: []string{tc.role}}, ObjectReports, tc.action)
-		if err != nil || ok != tc.ok {
-			t.Errorf("%s %s: %v %v", tc.role, tc.action, ok, err)
-		}
-	}
-}
-
 // startLine returns the decoded start line of a JSON log.
 func startLine(t *testing.T, log string) map[string]any {
 	t.Helper()
@@ -370,6 +352,7 @@ func TestStartLine(t *testing.T) {
 		for k, want := range map[string]string{
 			"router": "chi", "addr": "127.0.0.1:8080", "store_kind": "sqlite", "issuer": "http://127.0.0.1:8080",
 			"audience": "authguard-demo", "demo_users": "created", "signing_key_source": KeyGenerated,
+			"policy": PolicyInStore,
 		} {
 			if m[k] != want {
 				t.Errorf("%s = %v, want %q", k, m[k], want)

@@ -7,9 +7,11 @@ import (
 	"net/url"
 
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/rbac"
 	pgstore "github.com/authguard/authguard/stores/postgres"
 	redisstore "github.com/authguard/authguard/stores/redis"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -69,9 +71,11 @@ func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.
 
 // openPostgres opens a pool on the postgres:// URL of spec and the store
 // (migrating its schema) over it; release closes the pool after the store.
-func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() error, error) {
-	fail := func(err error) (store.Store, func() error, error) {
-		return nil, nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+// The policy handle is pgx's database/sql driver over the same pool, on the
+// casbin_rule table of the store's schema.
+func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() error, policyDB, error) {
+	fail := func(err error) (store.Store, func() error, policyDB, error) {
+		return nil, nil, policyDB{}, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
 	}
 	raw, schema, err := splitParam(spec.Location, PostgresSchemaParam, pgstore.DefaultSchema)
 	if err != nil {
@@ -86,5 +90,6 @@ func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() erro
 		pool.Close()
 		return fail(err)
 	}
-	return st, func() error { pool.Close(); return nil }, nil
+	pdb := policyDB{db: stdlib.OpenDBFromPool(pool), dialect: rbac.PostgreSQL, table: st.Schema() + "." + rbac.DefaultTable}
+	return st, func() error { pool.Close(); return nil }, pdb, nil
 }

@@ -153,7 +153,7 @@ func (c *Client) login(email, password string, headers ...string) (tokens, *Resp
 }
 
 // Flow runs the README's walk-through against a running example: login,
-// the demo API with both demo users, sessions, refresh, logout, cookie
+// the demo API with both demo users, the role administration, sessions, refresh, logout, cookie
 // transport and the JWKS. kind is the store the example runs on (a Store*
 // constant of package demo), as the admin stats name it.
 func Flow(t testing.TB, base, kind string) {
@@ -218,6 +218,22 @@ func Flow(t testing.TB, base, kind string) {
 		t.Fatalf("204 with a body %q", r.Body)
 	}
 	c.expectError(c.Do("DELETE", demo.PathReports+"/42", nil, bearer(admin.Access)...), 404, "not_found", "delete an unknown report")
+
+	// Role administration: the policy, not the token, decides the next request.
+	roles := "/auth/admin/roles/" + prof["sub"].(string)
+	r = c.Do("GET", roles, nil, bearer(admin.Access)...)
+	c.expect(r, 200, "roles of the user")
+	if m := r.JSON(t); m["subject"] != prof["sub"] || !equalRoles(m["roles"], "user") {
+		t.Fatalf("roles %s", r.Body)
+	}
+	c.expectError(c.Do("GET", roles, nil, bearer(user.Access)...), 403, "insufficient_scope", "roles as user")
+	c.expect(c.Do("PUT", roles+"/admin", nil, bearer(admin.Access)...), 204, "give the user admin")
+	c.expect(c.Do("GET", demo.PathAdminStats, nil, bearer(user.Access)...), 200, "admin stats as a user given admin")
+	c.expect(c.Do("DELETE", roles+"/admin", nil, bearer(admin.Access)...), 204, "take admin back")
+	c.expect(c.Do("DELETE", roles+"/admin", nil, bearer(admin.Access)...), 204, "take admin back again")
+	c.expectError(c.Do("GET", demo.PathAdminStats, nil, bearer(user.Access)...), 403, "insufficient_scope", "admin stats after revoke")
+	c.expectError(c.Do("PUT", roles+"/superuser", nil, bearer(admin.Access)...), 400, "invalid_request", "unknown role")
+	c.expectError(c.Do("GET", "/auth/admin/roles/no-such-user", nil, bearer(admin.Access)...), 404, "not_found", "unknown subject")
 
 	// Sessions.
 	r = c.Do("GET", "/auth/sessions", nil, bearer(user.Access)...)

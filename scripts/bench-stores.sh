@@ -13,7 +13,7 @@
 # value is the median over the rounds; each ratio is the median of the
 # rounds' ratios (one round's rates, measured next to each other).
 #
-#   ./scripts/bench-stores.sh                          Redis and PostgreSQL (about 2 minutes on 2 cores)
+#   ./scripts/bench-stores.sh                          Redis and PostgreSQL (about 3 minutes on 2 cores)
 #   STORES='redis postgres sqlite memory' ./scripts/bench-stores.sh
 #                                                      also the single-node stores, for reference
 #   ROUNDS=5 BENCHTIME=100ms ./scripts/bench-stores.sh a quicker, noisier run

@@ -44,6 +44,12 @@ type RawOp func(ctx context.Context, client int) error
 //   - Refresh/clients=N/refresh: N clients, each refreshing its own
 //     session's current token in a loop (ns/op is wall time over all
 //     clients, so 1e9/ns/op is refreshes per second);
+//   - Refresh/clients=N/store: N clients making the store calls of a
+//     refresh and nothing else: read the session, look its user up through
+//     the password authenticator over st, and compare-and-set the rotated
+//     state (a new token digest and sealed successor of a real token's
+//     size, new times, the next generation and version), each client on its
+//     own session;
 //   - Refresh/clients=N/raw: N clients calling raw (skipped when raw is nil);
 //   - FirstSight/seen: Service.Authenticate of a token whose session this
 //     instance has seen live (no store read);
@@ -66,6 +72,7 @@ func RunServiceBench(b *testing.B, st store.Store, raw RawOp) {
 		tokens[c] = tr.RefreshToken
 		return nil
 	}
+	part := storePartOp(b, f, len(tokens[0]))
 	seen, fresh := firstSightOps(b, f)
 	rounds := benchRounds(b)
 	for r := range rounds {
@@ -74,9 +81,10 @@ func RunServiceBench(b *testing.B, st store.Store, raw RawOp) {
 			rows := []struct {
 				name string
 				op   RawOp
-			}{{"refresh", refresh}, {"raw", raw}}
-			if r%2 == 1 {
-				rows[0], rows[1] = rows[1], rows[0]
+			}{{"refresh", refresh}, {"store", part}, {"raw", raw}}
+			// Each contender goes first, second and last in turn.
+			for range r % len(rows) {
+				rows = append(rows[1:], rows[0])
 			}
 			for _, row := range rows {
 				if row.op != nil {
@@ -86,6 +94,45 @@ func RunServiceBench(b *testing.B, st store.Store, raw RawOp) {
 		}
 		b.Run("FirstSight/seen", seen)
 		b.Run("FirstSight/first", fresh)
+	}
+}
+
+// storePartOp returns the store's part of a refresh (the "store" row of
+// RunServiceBench) over fresh sessions, one per client, whose sealed
+// successors are as long as a sealed refresh token of tokenLen characters
+// (AES-GCM: nonce and tag around it).
+func storePartOp(b *testing.B, f *authtest.Fixture, tokenLen int) RawOp {
+	n := slices.Max(BenchClients)
+	sessions := f.Store.(store.Sessions)
+	ids := make([]string, n)
+	digests := make([][2][]byte, n)
+	successor := make([]byte, 12+tokenLen+16)
+	copy(successor, digest("successor"))
+	for c := range ids {
+		ids[c] = fmt.Sprint("store-part-", c)
+		digests[c] = [2][]byte{digest(ids[c], "token", 0), digest(ids[c], "token", 1)}
+		if err := sessions.CreateSession(context.Background(), newSession(ids[c], f.UserID, f.Clock.Now())); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return func(ctx context.Context, c int) error {
+		cur, err := sessions.Session(ctx, ids[c])
+		if err != nil {
+			return err
+		}
+		if _, err := f.Auth.Lookup(ctx, cur.Subject); err != nil {
+			return err
+		}
+		now := time.Now()
+		next := cur
+		next.Generation++
+		next.TokenDigest = digests[c][next.Generation%2]
+		next.Successor = successor
+		next.RotatedAt, next.LastUsedAt = now, now
+		next.IdleExpiresAt = now.Add(time.Hour)
+		next.GraceReplays, next.RetryOpen = 0, false
+		next.Version++
+		return sessions.UpdateSession(ctx, store.Update{Session: next, Version: cur.Version})
 	}
 }
 

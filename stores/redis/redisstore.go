@@ -269,7 +269,7 @@ func wrap(op string, err error) error {
 //	{u}:i:<id>       a user (hash); {u}:e:<email> its e-mail; {u}:ids the ids
 //	{t:<key>}        a throttle counter (hash)
 func (s *Store) sessionKey(id string) string  { return s.o.prefix + "{s:" + id + "}" }
-func (s *Store) pendingKey(id string) string  { return s.sessionKey(id) + ":p" }
+func (s *Store) pendingKey(id string) string  { return s.o.prefix + "{s:" + id + "}:p" }
 func (s *Store) subjectKey(sub string) string { return s.o.prefix + "{x:" + sub + "}" }
 func (s *Store) allKey() string               { return s.o.prefix + "{all}" }
 func (s *Store) feedKey(name string) string   { return s.o.prefix + "{feed}:" + name }

@@ -7,15 +7,15 @@ import "github.com/redis/go-redis/v9"
 // each runs on a Cluster. go-redis runs them by SHA (EVALSHA) and loads them
 // on a NOSCRIPT answer.
 
-// expireLua sets a key to expire retention after the later of until (Unix
-// ms) and the server's clock: a key lives at least retention after its last
-// write, whatever the clock of the writer says.
-const expireLua = `
-local function expireAt(key, untilMs, retention)
+// keepAtLua is when a key written now must expire: retention after the
+// later of until (Unix ms) and the server's clock, so a key lives at least
+// retention after its last write, whatever the clock of the writer says.
+// The answer is a string for SET's PXAT and PEXPIREAT.
+const keepAtLua = `
+local function keepAt(untilMs, retention)
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  local at = math.max(tonumber(untilMs), now) + tonumber(retention)
-  redis.call('PEXPIREAT', key, string.format('%.0f', at))
+  return string.format('%.0f', math.max(tonumber(untilMs), now) + tonumber(retention))
 end
 `
 
@@ -29,31 +29,33 @@ end
 
 // createScript: KEYS session; ARGV blob, keep-until ms, retention ms.
 // Returns 1, or 0 when the id exists.
-var createScript = redis.NewScript(expireLua + `
+var createScript = redis.NewScript(keepAtLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('SET', KEYS[1], ARGV[1])
-expireAt(KEYS[1], ARGV[2], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', keepAt(ARGV[2], ARGV[3]))
 return 1
 `)
 
 // updateScript is the compare-and-set of a session. KEYS session, its
 // pending revocations; ARGV expected version header, blob, keep-until ms,
 // retention ms, revocation nonce ("" when the write revokes nothing), the
-// revocation's feed entry. Returns {1, old subject}, {0} when the session is
-// missing, {-1} when its version moved on, {-2} when the revocation's
-// announcement was already given up (see Store.UpdateSession).
-var updateScript = redis.NewScript(expireLua + subjectLua + `
+// revocation's feed entry ("" likewise). Returns 1, or 2 when the write
+// changed the session's subject, 0 when the session is missing, -1 when its
+// version moved on, -2 when the revocation's announcement was already given
+// up (see Store.UpdateSession). The session is one SET with its expiry: one
+// key, one write.
+var updateScript = redis.NewScript(keepAtLua + subjectLua + `
 local cur = redis.call('GET', KEYS[1])
-if not cur then return {0} end
-if string.sub(cur, 1, 20) ~= ARGV[1] then return {-1} end
+if not cur then return 0 end
+if string.sub(cur, 1, 20) ~= ARGV[1] then return -1 end
+local at = keepAt(ARGV[3], ARGV[4])
 if ARGV[5] ~= '' then
-  if redis.call('HGET', KEYS[2], ARGV[5]) == 'x' then return {-2} end
+  if redis.call('HGET', KEYS[2], ARGV[5]) == 'x' then return -2 end
   redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
-  expireAt(KEYS[2], ARGV[3], ARGV[4])
+  redis.call('PEXPIREAT', KEYS[2], at)
 end
-redis.call('SET', KEYS[1], ARGV[2])
-expireAt(KEYS[1], ARGV[3], ARGV[4])
-return {1, subjectOf(cur)}
+redis.call('SET', KEYS[1], ARGV[2], 'PXAT', at)
+if subjectOf(cur) ~= subjectOf(ARGV[2]) then return 2 end
+return 1
 `)
 
 // pruneScript: KEYS session; ARGV cutoff ms. Deletes the session when its

@@ -59,7 +59,7 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 		return store.Session{}, err
 	}
 	defer cancel()
-	v, err := s.c.Get(ctx, s.sessionKey(id)).Bytes()
+	v, err := s.c.Get(ctx, s.sessionKey(id)).Result()
 	if errors.Is(err, redis.Nil) {
 		return store.Session{}, store.ErrNotFound
 	}
@@ -163,16 +163,19 @@ func feedTail(sess *store.Session) string {
 // announced revocation's, or "".
 func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 	sess := &u.Session
-	res, err := updateScript.Run(ctx, s.c, []string{s.sessionKey(sess.ID), s.pendingKey(sess.ID)},
-		versionHeader(u.Version), encodeSession(sess), keepMs(sess), s.o.retention.Milliseconds(), nonce, feedTail(sess)).Slice()
+	tail := ""
+	if nonce != "" {
+		tail = feedTail(sess)
+	}
+	code, err := updateScript.Run(ctx, s.c, []string{s.sessionKey(sess.ID), s.pendingKey(sess.ID)},
+		versionHeader(u.Version), encodeSession(sess), keepMs(sess), s.o.retention.Milliseconds(), nonce, tail).Int64()
 	if err != nil {
 		if nonce != "" {
 			s.mine.add(nonce + sess.ID) // the write may have landed: the next feed read settles it
 		}
 		return wrap("update session", err)
 	}
-	code, _ := res[0].(int64)
-	if code != 1 {
+	if code != 1 && code != 2 {
 		if nonce != "" {
 			zctx, cancel := publishContext(ctx)
 			_ = s.c.ZRem(zctx, s.feedKey("intent"), nonce+sess.ID).Err() // else a reader settles it
@@ -187,7 +190,7 @@ func (s *Store) write(ctx context.Context, u store.Update, nonce string) error {
 			return wrap("update session", errors.New("revocation announcement given up before the write"))
 		}
 	}
-	if old, _ := res[1].(string); old != sess.Subject {
+	if code == 2 {
 		// The session changed subject: index it under the new one (the old
 		// index is cleaned by ListSessions).
 		_ = indexAddScript.Run(ctx, s.c, []string{s.subjectKey(sess.Subject)}, sess.ID).Err()
@@ -238,7 +241,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 	var stale []any
 	for i, m := range members {
 		id := m.Member.(string)
-		v, err := cmds[i].Bytes()
+		v, err := cmds[i].Result()
 		if errors.Is(err, redis.Nil) {
 			stale = append(stale, id)
 			continue

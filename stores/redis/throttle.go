@@ -13,7 +13,7 @@ import (
 // last hit by the server's clock).
 
 // hitScript: KEYS counter; ARGV now ms, window ms. Returns {count, start}.
-var hitScript = redis.NewScript(expireLua + `
+var hitScript = redis.NewScript(keepAtLua + `
 local now, win = tonumber(ARGV[1]), tonumber(ARGV[2])
 local w = tonumber(redis.call('HGET', KEYS[1], 'w') or '')
 local c = tonumber(redis.call('HGET', KEYS[1], 'c') or '0')
@@ -23,7 +23,7 @@ else
   c = c + 1
 end
 redis.call('HSET', KEYS[1], 'c', c, 'w', string.format('%.0f', w))
-expireAt(KEYS[1], string.format('%.0f', w), ARGV[2])
+redis.call('PEXPIREAT', KEYS[1], keepAt(string.format('%.0f', w), ARGV[2]))
 return {c, string.format('%.0f', w)}
 `)
 

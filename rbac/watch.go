@@ -203,7 +203,7 @@ func Watch(a *Authorizer, src PolicyVersioner, opts ...WatchOption) (*Watcher, e
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
-	w.check(ctx)
+	_ = w.check(ctx)
 	if w.f != nil {
 		a.fresh.Store(w.f)
 	}
@@ -224,11 +224,18 @@ func (w *Watcher) poke() {
 	}
 }
 
-// poll checks every poll interval and on every wake until ctx ends.
+// retryMin is how soon a failed check is tried again; the delay doubles
+// while checks keep failing, up to the poll interval.
+const retryMin = 50 * time.Millisecond
+
+// poll checks every poll interval, sooner after a failed check (a
+// connection just back may fail once on a dead pooled connection), and on
+// every wake, until ctx ends.
 func (w *Watcher) poll(ctx context.Context) {
 	defer w.wg.Done()
-	t := time.NewTicker(w.o.poll)
+	t := time.NewTimer(w.o.poll)
 	defer t.Stop()
+	fails := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -236,7 +243,14 @@ func (w *Watcher) poll(ctx context.Context) {
 		case <-t.C:
 		case <-w.wake:
 		}
-		w.check(ctx)
+		next := w.o.poll
+		if w.check(ctx) {
+			fails = 0
+		} else {
+			fails++
+			next = min(w.o.poll, retryMin<<min(fails-1, 10))
+		}
+		t.Reset(next)
 	}
 }
 
@@ -250,8 +264,9 @@ func (w *Watcher) listen(ctx context.Context) {
 	}
 }
 
-// check reads the version and reloads the policy if it moved.
-func (w *Watcher) check(ctx context.Context) {
+// check reads the version and reloads the policy if it moved, and reports
+// whether that worked.
+func (w *Watcher) check(ctx context.Context) bool {
 	var at int64
 	if w.f != nil {
 		at = w.f.mono() // what a good check proves: the policy as of now
@@ -271,7 +286,7 @@ func (w *Watcher) check(ctx context.Context) {
 			w.o.log.Warn("rbac: cannot check the policy for changes", "err", err)
 		}
 		w.failing = ctx.Err() == nil
-		return
+		return false
 	}
 	if w.failing {
 		w.o.log.Info("rbac: the policy is checked for changes again", "version", v)
@@ -280,6 +295,7 @@ func (w *Watcher) check(ctx context.Context) {
 	if w.f != nil {
 		w.f.lastOK.Store(at)
 	}
+	return true
 }
 
 // Version returns the policy version the Authorizer last loaded, and false

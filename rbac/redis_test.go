@@ -101,3 +101,53 @@ func TestRedisAdapterKeys(t *testing.T) {
 		t.Errorf("version of an empty prefix: %d, %v", v, err)
 	}
 }
+
+// Values with quotes, braces, markup and non-ASCII are stored and removed
+// as they are, by a filter too.
+func TestRedisAdapterValues(t *testing.T) {
+	ad := redisAdapter(t, testRedis(t))
+	odd := []string{`a"b\c`, "{x}", "<é>", "ü 日本"}
+	if err := ad.AddPolicies("p", "p", [][]string{odd[:3], {odd[3], "obj", "act"}}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := rbac.NewEnforcer(rbac.ModelRBAC, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.HasPolicy(odd[0], odd[1], odd[2]); !ok || err != nil {
+		t.Fatalf("stored rule not loaded as it was: %v, %v", ok, err)
+	}
+	if err := ad.RemoveFilteredPolicy("p", "p", 1, "{x}"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.LoadPolicy(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.GetPolicy(); len(got) != 1 || got[0][0] != odd[3] {
+		t.Errorf("after removing by the value {x}: %v", got)
+	}
+}
+
+// A server that does not answer is an error everywhere, never a panic.
+func TestRedisAdapterDown(t *testing.T) {
+	opt := redisOptions(t)
+	opt.Addr = "127.0.0.1:1" // nothing listens
+	opt.MaxRetries, opt.DialerRetries = -1, 1
+	ad, err := rbac.NewRedisAdapter(redisClient(t, opt), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if _, err := ad.PolicyVersion(ctx); err == nil {
+		t.Error("PolicyVersion: no error")
+	}
+	if _, err := rbac.NewEnforcer(rbac.ModelRBAC, ad); err == nil {
+		t.Error("loading: no error")
+	}
+	if err := ad.AddPolicy("g", "g", []string{"a", "b"}); err == nil {
+		t.Error("AddPolicy: no error")
+	}
+	if err := ad.RemoveFilteredPolicy("g", "g", 0, "a"); err == nil {
+		t.Error("RemoveFilteredPolicy: no error")
+	}
+}

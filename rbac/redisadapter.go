@@ -74,7 +74,8 @@ func (a *RedisAdapter) Channel() string { return a.channel }
 // publishes it. KEYS rules, seq, version; ARGV channel, operation, then:
 // "add", "remove": the encoded rules; "save": the encoded rules, which
 // replace every stored one; "filter": the policy type, the index of the
-// first value, the values (” matches anything). Returns the new version.
+// first value, the values (an empty one matches anything). Returns the new
+// version.
 var changeScript = redis.NewScript(`
 local op = ARGV[2]
 local function add(from)

@@ -119,18 +119,59 @@ func WithWatchLogger(l *slog.Logger) WatchOption {
 	}
 }
 
-// freshness is how an Authorizer knows whether its Watcher keeps up.
+// freshness is how an Authorizer knows whether its Watcher keeps up: a
+// flag that a timer raises when the deadline a good check set passes, so
+// that a decision reads one atomic flag, and a Watcher stuck in a hung call
+// still goes stale in time.
 type freshness struct {
-	start    time.Time
-	maxStale int64
-	lastOK   atomic.Int64 // monotonic ns since start of the last good check
+	stale    atomic.Bool
+	maxStale time.Duration
+
+	mu       sync.Mutex // guards deadline and timer
+	deadline time.Time
+	timer    *time.Timer
 }
 
-func (f *freshness) mono() int64 { return int64(time.Since(f.start)) }
+func newFreshness(maxStale time.Duration) *freshness {
+	f := &freshness{maxStale: maxStale, deadline: time.Now().Add(maxStale)}
+	f.timer = time.AfterFunc(maxStale, f.expire)
+	return f
+}
+
+// expire raises the flag if the deadline has passed (a good check may have
+// moved it while the timer fired).
+func (f *freshness) expire() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d := time.Until(f.deadline); d > 0 {
+		f.timer.Reset(d)
+		return
+	}
+	f.stale.Store(true)
+}
+
+// checked records a good check that started at at: the policy is known as
+// of at, and stays fresh until at plus the maximal staleness.
+func (f *freshness) checked(at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deadline = at.Add(f.maxStale)
+	if d := time.Until(f.deadline); d > 0 {
+		f.stale.Store(false)
+		f.timer.Reset(d)
+	}
+}
+
+// stop stops the timer.
+func (f *freshness) stop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timer.Stop()
+}
 
 // check returns ErrPolicyStale when the last good check is too old.
 func (f *freshness) check() error {
-	if f.mono()-f.lastOK.Load() > f.maxStale {
+	if f.stale.Load() {
 		return ErrPolicyStale
 	}
 	return nil
@@ -196,7 +237,7 @@ func Watch(a *Authorizer, src PolicyVersioner, opts ...WatchOption) (*Watcher, e
 	o.timeout = max(o.poll, min(o.maxStale/2, time.Second))
 	w := &Watcher{a: a, src: src, o: o, wake: make(chan struct{}, 1)}
 	if !o.staleOK {
-		w.f = &freshness{start: time.Now(), maxStale: int64(o.maxStale)}
+		w.f = newFreshness(o.maxStale)
 	}
 	if !a.watched.CompareAndSwap(false, true) {
 		return nil, errors.New("rbac: Watch: the Authorizer has a Watcher already")
@@ -267,10 +308,7 @@ func (w *Watcher) listen(ctx context.Context) {
 // check reads the version and reloads the policy if it moved, and reports
 // whether that worked.
 func (w *Watcher) check(ctx context.Context) bool {
-	var at int64
-	if w.f != nil {
-		at = w.f.mono() // what a good check proves: the policy as of now
-	}
+	at := time.Now() // what a good check proves: the policy as of now
 	cctx, cancel := context.WithTimeout(ctx, w.o.timeout)
 	v, err := w.src.PolicyVersion(cctx)
 	cancel()
@@ -293,7 +331,7 @@ func (w *Watcher) check(ctx context.Context) bool {
 		w.failing = false
 	}
 	if w.f != nil {
-		w.f.lastOK.Store(at)
+		w.f.checked(at)
 	}
 	return true
 }
@@ -317,6 +355,7 @@ func (w *Watcher) Close() error {
 		w.wg.Wait()
 		if w.f != nil {
 			w.a.fresh.CompareAndSwap(w.f, nil)
+			w.f.stop()
 		}
 		w.a.watched.Store(false)
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/authguard/authguard/core"
 	"github.com/casbin/casbin/v2/model"
@@ -76,6 +77,9 @@ type Authorizer struct {
 	e     Enforcer
 	opts  options
 	cache *decisionCache // nil when off
+
+	fresh   atomic.Pointer[freshness] // set by a Watcher (see Watch)
+	watched atomic.Bool               // a Watcher is running
 }
 
 var (
@@ -119,13 +123,26 @@ func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 // Enforcer returns the enforcer the Authorizer asks.
 func (a *Authorizer) Enforcer() Enforcer { return a.e }
 
+// stale returns ErrPolicyStale when a Watcher has not checked the policy
+// for longer than it allows.
+func (a *Authorizer) stale() error {
+	if f := a.fresh.Load(); f != nil {
+		return f.check()
+	}
+	return nil
+}
+
 // Authorize implements core.Authorizer: it reports whether the policy
 // allows p's subject action on object (in the request's domain with
 // WithDomain). No principal, no subject or no domain denies; an enforcer
-// error is returned (the core answers 503).
+// error, or ErrPolicyStale from a Watcher cut off from the stored policy,
+// is returned (the core answers 503).
 func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, object, action string) (bool, error) {
 	if p == nil || p.Subject == "" {
 		return false, nil
+	}
+	if err := a.stale(); err != nil {
+		return false, err
 	}
 	dom, ok := a.domainOf(ctx, p, object)
 	if !ok {
@@ -158,10 +175,13 @@ func (a *Authorizer) Authorize(ctx context.Context, p *core.Principal, object, a
 // HasAnyRole implements core.RoleChecker: it reports whether the policy
 // gives p's subject at least one of roles, directly or by inheritance (in
 // the request's domain with WithDomain). The token's roles claim is not
-// read.
+// read. Errors are as for Authorize.
 func (a *Authorizer) HasAnyRole(ctx context.Context, p *core.Principal, roles ...string) (bool, error) {
 	if p == nil || p.Subject == "" || len(roles) == 0 {
 		return false, nil
+	}
+	if err := a.stale(); err != nil {
+		return false, err
 	}
 	dom, ok := a.domainOf(ctx, p, "")
 	if !ok {

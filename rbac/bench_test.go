@@ -83,12 +83,20 @@ func BenchmarkDecision(b *testing.B) {
 		}
 	})
 	for _, c := range []struct {
-		name string
-		size int
-	}{{"rbac_uncached", 0}, {"rbac_cached", rbac.DefaultCacheSize}} {
+		name    string
+		size    int
+		watched bool
+	}{{"rbac_uncached", 0, false}, {"rbac_cached", rbac.DefaultCacheSize, false}, {"rbac_cached_watched", rbac.DefaultCacheSize, true}} {
 		a, err := rbac.New(synced, rbac.WithCacheSize(c.size))
 		if err != nil {
 			b.Fatal(err)
+		}
+		if c.watched { // the staleness check on every decision
+			w, err := rbac.Watch(a, constVersion(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer w.Close()
 		}
 		ctx := context.Background()
 		for i := range benchUsers * benchObjects { // warm the cache
@@ -104,3 +112,8 @@ func BenchmarkDecision(b *testing.B) {
 		})
 	}
 }
+
+// constVersion is a policy version that never moves.
+type constVersion int64
+
+func (v constVersion) PolicyVersion(context.Context) (int64, error) { return int64(v), nil }

@@ -12,6 +12,13 @@
 // inheritance) and [ModelDomains] (the same per tenant, the tenant of a
 // request named by a [DomainFunc]). Policies come from a string
 // ([DefaultPolicy]), a file (casbin's file adapter) or the application's
-// SQLite or PostgreSQL database ([SQLAdapter], whose table the store modules'
-// migrations create).
+// SQLite or PostgreSQL database ([SQLAdapter], whose tables the store
+// modules' migrations create) or Redis ([RedisAdapter]).
+//
+// [Watch] keeps every instance's policy in step with the stored one: each
+// change through those adapters raises a stored version (and announces it
+// with pg_notify or PUBLISH); the [Watcher] reads the version on every push
+// and every poll interval, reloads when it moved, and makes decisions fail
+// ([ErrPolicyStale], 503) rather than allow on a policy it could not check
+// for longer than the maximal staleness.
 package rbac

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 
+	pgstore "github.com/authguard/authguard/stores/postgres"
 	"github.com/casbin/casbin/v2/model"
 	"github.com/casbin/casbin/v2/persist"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Dialect is the SQL dialect of a SQLAdapter's database.
@@ -34,18 +36,27 @@ const DefaultTable = "casbin_rule"
 // maxRuleValues is the number of value columns, v0 to v5.
 const maxRuleValues = 6
 
+// VersionTable is the one-row table, in the schema of the policy table,
+// that holds the policy's version (stores/sqlite from schema 4,
+// stores/postgres from schema 3).
+const VersionTable = "casbin_policy_version"
+
 // SQLAdapter is a casbin adapter (persist.Adapter and BatchAdapter, with
 // their context variants) over a database/sql handle, storing the policy in
 // the table the store modules' migrations create (DefaultTable). Writes are
 // idempotent: adding a rule that is stored already, or removing one that is
-// not, succeeds. Every batch and SavePolicy is one transaction. It is safe
+// not, succeeds. Every change, batch and SavePolicy is one transaction,
+// which also adds one to the policy version (VersionTable) and, in
+// PostgreSQL, announces it with pg_notify on Channel: a Watcher on every
+// instance reloads the policy when it sees the version move. It is safe
 // for concurrent use.
 type SQLAdapter struct {
-	db    *sql.DB
-	d     Dialect
-	table string // quoted
+	db      *sql.DB
+	d       Dialect
+	table   string // quoted
+	channel string // PostgreSQL: pgstore.PolicyChannel(schema)
 
-	load, insert, remove string
+	load, insert, remove, bump, version string
 }
 
 var (
@@ -73,13 +84,26 @@ func NewSQLAdapter(db *sql.DB, d Dialect, table string) (*SQLAdapter, error) {
 	if len(parts) > 2 || (len(parts) == 2 && d == SQLite) {
 		return nil, fmt.Errorf("rbac: NewSQLAdapter: table %q: want name or, for PostgreSQL, schema.name", table)
 	}
-	for i, p := range parts {
+	for _, p := range parts {
 		if !validIdent(p) {
 			return nil, fmt.Errorf("rbac: NewSQLAdapter: table %q: %q is not a plain identifier", table, p)
 		}
-		parts[i] = `"` + p + `"`
 	}
-	a := &SQLAdapter{db: db, d: d, table: strings.Join(parts, ".")}
+	quote := func(ps ...string) string { return `"` + strings.Join(ps, `"."`) + `"` }
+	a := &SQLAdapter{db: db, d: d, table: quote(parts...)}
+	vtable := quote(VersionTable)
+	if len(parts) == 2 {
+		vtable = quote(parts[0], VersionTable)
+	}
+	a.version = "SELECT version FROM " + vtable + " WHERE id = 1"
+	a.bump = "UPDATE " + vtable + " SET version = version + 1 WHERE id = 1 RETURNING version"
+	if d == PostgreSQL {
+		schema := "public" // where an unqualified name usually resolves
+		if len(parts) == 2 {
+			schema = parts[0]
+		}
+		a.channel = pgstore.PolicyChannel(schema)
+	}
 	cols := "ptype, v0, v1, v2, v3, v4, v5"
 	a.load = "SELECT id, " + cols + " FROM " + a.table + " ORDER BY id"
 	a.insert = "INSERT INTO " + a.table + " (" + cols + ") VALUES (" + a.params(1, 7, ", ") + ") ON CONFLICT DO NOTHING"
@@ -229,11 +253,10 @@ func (a *SQLAdapter) RemoveFilteredPolicyCtx(ctx context.Context, _ string, ptyp
 			args = append(args, v)
 		}
 	}
-	_, err := a.db.ExecContext(ctx, "DELETE FROM "+a.table+" WHERE "+a.match(1, cols), args...)
-	if err != nil {
-		return fmt.Errorf("rbac: remove filtered policy: %w", err)
-	}
-	return nil
+	return a.inTx(ctx, "remove filtered policy", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM "+a.table+" WHERE "+a.match(1, cols), args...)
+		return err
+	})
 }
 
 // exec runs query once per rule of ptype in tx.
@@ -255,13 +278,17 @@ func (a *SQLAdapter) exec(ctx context.Context, tx *sql.Tx, query, ptype string, 
 	return nil
 }
 
-// inTx runs f in a transaction, committed when f succeeds.
+// inTx runs f in a transaction that then adds one to the policy version
+// (and in PostgreSQL announces it), committed when all that succeeds.
 func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) error) error {
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("rbac: %s: %w", what, err)
 	}
-	if err := f(tx); err != nil {
+	if err = f(tx); err == nil {
+		err = a.bumpVersion(ctx, tx)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("rbac: %s: %w", what, err)
 	}
@@ -269,6 +296,50 @@ func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) erro
 		return fmt.Errorf("rbac: %s: %w", what, err)
 	}
 	return nil
+}
+
+// bumpVersion adds one to the policy version in tx and, in PostgreSQL,
+// queues its announcement, which the server delivers when, and only if, tx
+// commits.
+func (a *SQLAdapter) bumpVersion(ctx context.Context, tx *sql.Tx) error {
+	var v int64
+	err := tx.QueryRowContext(ctx, a.bump).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no row in %s: is the store migrated?", VersionTable)
+	}
+	if err != nil || a.d != PostgreSQL {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", a.channel, strconv.FormatInt(v, 10))
+	return err
+}
+
+// PolicyVersion returns the stored policy's version, which every change
+// through a SQLAdapter raises (a PolicyVersioner, for Watch).
+func (a *SQLAdapter) PolicyVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := a.db.QueryRowContext(ctx, a.version).Scan(&v); err != nil {
+		return 0, fmt.Errorf("rbac: policy version: %w", err)
+	}
+	return v, nil
+}
+
+// Channel returns the PostgreSQL LISTEN/NOTIFY channel on which every
+// change is announced (pgstore.PolicyChannel of the table's schema,
+// "public" for an unqualified table), and "" for SQLite, which has none.
+func (a *SQLAdapter) Channel() string { return a.channel }
+
+// Notifier returns the push channel of a PostgreSQL adapter for Watch (see
+// WithNotifier): it listens on Channel on a dedicated connection made from
+// pool's configuration (the store's pool), never one of pool's own. SQLite
+// has no push channel: its watchers poll.
+func (a *SQLAdapter) Notifier(pool *pgxpool.Pool) (PolicyNotifier, error) {
+	if a.d != PostgreSQL || pool == nil {
+		return nil, errors.New("rbac: SQLAdapter.Notifier: needs a PostgreSQL adapter and its pool")
+	}
+	return NotifierFunc(func(ctx context.Context, wake func()) error {
+		return pgstore.WatchChannel(ctx, pool, a.channel, wake)
+	}), nil
 }
 
 // LoadPolicy is LoadPolicyCtx without a deadline (casbin's Adapter).

@@ -17,6 +17,7 @@ import (
 	pgstore "github.com/authguard/authguard/stores/postgres"
 	sqlitestore "github.com/authguard/authguard/stores/sqlite"
 	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/persist"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -44,7 +45,18 @@ func sqliteDB(t testing.TB) (*sql.DB, rbac.Dialect, string) {
 // skips t when no server answers, unless AUTHGUARD_REQUIRE_SERVICES=1.
 func postgresDB(t testing.TB) (*sql.DB, rbac.Dialect, string) {
 	t.Helper()
-	url := os.Getenv("AUTHGUARD_POSTGRES_URL")
+	url, schema := postgresSchema(t)
+	db := stdlib.OpenDBFromPool(postgresPool(t, url))
+	t.Cleanup(func() { _ = db.Close() })
+	return db, rbac.PostgreSQL, schema + ".casbin_rule"
+}
+
+// postgresSchema returns the test server's URL and a fresh schema there
+// that the PostgreSQL store migrated, dropped when t ends. It skips t when
+// no server answers, unless AUTHGUARD_REQUIRE_SERVICES=1.
+func postgresSchema(t testing.TB) (url, schema string) {
+	t.Helper()
+	url = os.Getenv("AUTHGUARD_POSTGRES_URL")
 	if url == "" {
 		if os.Getenv("AUTHGUARD_REQUIRE_SERVICES") == "1" {
 			t.Fatal("AUTHGUARD_POSTGRES_URL is not set but AUTHGUARD_REQUIRE_SERVICES=1")
@@ -65,7 +77,7 @@ func postgresDB(t testing.TB) (*sql.DB, rbac.Dialect, string) {
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
-	schema := "agrbac_" + hex.EncodeToString(b)
+	schema = "agrbac_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
 		_, _ = pool.Exec(context.Background(), `DROP SCHEMA IF EXISTS `+schema+` CASCADE`)
 		pool.Close()
@@ -73,32 +85,66 @@ func postgresDB(t testing.TB) (*sql.DB, rbac.Dialect, string) {
 	if _, err := pgstore.New(ctx, pool, pgstore.WithSchema(schema)); err != nil {
 		t.Fatal(err)
 	}
-	db := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { _ = db.Close() })
-	return db, rbac.PostgreSQL, schema + ".casbin_rule"
+	return url, schema
 }
 
-func TestSQLAdapterSQLite(t *testing.T)   { testSQLAdapter(t, sqliteDB) }
-func TestSQLAdapterPostgres(t *testing.T) { testSQLAdapter(t, postgresDB) }
+// postgresPool returns a pool on url, closed when t ends.
+func postgresPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
 
-// testSQLAdapter runs the adapter through casbin's enforcer on a real
-// database: save, load, auto-save of single and batch changes, filtered
-// removal, idempotence, and a second instance that sees the changes on
-// Reload.
-func testSQLAdapter(t *testing.T, open func(testing.TB) (*sql.DB, rbac.Dialect, string)) {
-	ctx := context.Background()
+// sqlAdapter returns an adapter on a database that open prepared.
+func sqlAdapter(t testing.TB, open func(testing.TB) (*sql.DB, rbac.Dialect, string)) *rbac.SQLAdapter {
+	t.Helper()
 	db, d, table := open(t)
 	ad, err := rbac.NewSQLAdapter(db, d, table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Seed the table with the default policy.
+	return ad
+}
+
+// policyStore is an adapter with a policy version: SQLAdapter, RedisAdapter.
+type policyStore interface {
+	persist.BatchAdapter
+	rbac.PolicyVersioner
+}
+
+func TestSQLAdapterSQLite(t *testing.T)   { testAdapter(t, sqlAdapter(t, sqliteDB)) }
+func TestSQLAdapterPostgres(t *testing.T) { testAdapter(t, sqlAdapter(t, postgresDB)) }
+func TestRedisAdapter(t *testing.T)       { testAdapter(t, redisAdapter(t, testRedis(t))) }
+
+// testAdapter runs the adapter through casbin's enforcer on a real
+// backend: save, load, auto-save of single and batch changes, filtered
+// removal, idempotence, a second instance that sees the changes on Reload,
+// and a version that every change raises.
+func testAdapter(t *testing.T, ad policyStore) {
+	ctx := context.Background()
+	version := func() int64 {
+		t.Helper()
+		v, err := ad.PolicyVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	v0 := version()
+	// Seed the backend with the default policy.
 	seed, err := rbac.NewEnforcer(rbac.ModelRBAC, rbac.PolicyFromString(rbac.DefaultPolicy+"g, alice, admin\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ad.SavePolicy(seed.GetModel()); err != nil {
 		t.Fatal(err)
+	}
+	if v := version(); v != v0+1 {
+		t.Fatalf("version %d after a save from %d, want one more", v, v0)
 	}
 	instance := func() (*rbac.Authorizer, *casbin.SyncedEnforcer) {
 		e, err := rbac.NewEnforcer(rbac.ModelRBAC, ad)
@@ -137,6 +183,9 @@ func testSQLAdapter(t *testing.T, open func(testing.TB) (*sql.DB, rbac.Dialect, 
 	}
 	if _, err := e1.DeleteRoleForUser("alice", "admin"); err != nil {
 		t.Fatal(err)
+	}
+	if v := version(); v != v0+4 {
+		t.Fatalf("version %d after a save and three changes from %d, want %d", v, v0, v0+4)
 	}
 	a1.PolicyChanged()
 	if allowed(a2, "bob", "reports", "read") || !allowed(a2, "alice", "stats", "read") {
@@ -192,11 +241,15 @@ func testSQLAdapter(t *testing.T, open func(testing.TB) (*sql.DB, rbac.Dialect, 
 	}
 
 	// Rules the table cannot hold are refused, and leave the model as it was.
+	before := version()
 	if err := ad.AddPolicy("p", "p", []string{"1", "2", "3", "4", "5", "6", "7"}); err == nil || !strings.Contains(err.Error(), "at most 6") {
 		t.Errorf("a rule of 7 values: %v", err)
 	}
 	if err := ad.RemoveFilteredPolicy("p", "p", 5, "a", "b"); err == nil {
 		t.Error("a filter past v5 was accepted")
+	}
+	if v := version(); v != before {
+		t.Errorf("refused changes moved the version from %d to %d", before, v)
 	}
 }
 

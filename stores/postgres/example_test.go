@@ -67,7 +67,7 @@ func ExampleNew() {
 	// With a server, this prints:
 	//  true
 	//  sess-1 user-1 2 true
-	//  schema version 2
+	//  schema version 3
 	// (No Output comment, so that go test passes without a server;
 	// TestExampleNew runs it against the test server and checks that output.)
 }
@@ -94,7 +94,7 @@ func TestExampleNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "true\nsess-1 user-1 2 true\nschema version 2\n"; string(out) != want {
+	if want := "true\nsess-1 user-1 2 true\nschema version 3\n"; string(out) != want {
 		t.Errorf("ExampleNew printed %q, want %q", out, want)
 	}
 }

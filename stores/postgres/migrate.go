@@ -16,7 +16,7 @@ var migrationFS embed.FS
 
 // SchemaVersion is the schema version this release migrates to (the number of
 // the last embedded migration).
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrationLockKey is the first key of the advisory lock New takes while it
 // migrates; the second is hashtext(schema name), so stores in different

@@ -4,28 +4,42 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"time"
 
 	"github.com/authguard/authguard/core/store"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // healthEvery is how long the listening connection may stay silent before
 // Watch checks it with a ping.
 const healthEvery = 15 * time.Second
 
-// channelName is the LISTEN/NOTIFY channel of a schema: "<schema>_revoked"
-// when that fits in an identifier (63 bytes), else the schema cut short and
-// 8 bytes of its SHA-256 in hex, so distinct schemas keep distinct channels.
-func channelName(schema string) string {
-	if c := schema + "_revoked"; len(c) <= 63 {
+// channelName is the LISTEN/NOTIFY channel of a schema's revocation feed:
+// "<schema>_revoked" (see schemaChannel).
+func channelName(schema string) string { return schemaChannel(schema, "_revoked", "") }
+
+// schemaChannel is "<schema><suffix>" when that fits in an identifier (63
+// bytes), else the schema cut short, short, "_" and 8 bytes of the schema's
+// SHA-256 in hex, so distinct schemas (and, by short, distinct uses) keep
+// distinct channels.
+func schemaChannel(schema, suffix, short string) string {
+	if c := schema + suffix; len(c) <= 63 {
 		return c
 	}
 	sum := sha256.Sum256([]byte(schema))
-	return schema[:46] + "_" + hex.EncodeToString(sum[:8])
+	return schema[:63-17-len(short)] + short + "_" + hex.EncodeToString(sum[:8])
 }
+
+// PolicyChannel returns the LISTEN/NOTIFY channel on which the rbac
+// module's SQL adapter announces every change of the authorization policy
+// kept in schema (casbin_rule): "<schema>_policy", or, when that does not
+// fit in an identifier, the schema cut short, "_p_" and 8 bytes of its
+// SHA-256 in hex.
+func PolicyChannel(schema string) string { return schemaChannel(schema, "_policy", "_p") }
 
 // Channel returns the LISTEN/NOTIFY channel on which the store announces
 // every entry it appends to the revocation feed (see channelName). The
@@ -59,14 +73,29 @@ func (st *Store) Watch(ctx context.Context, wake func()) error {
 		if err := st.check(); err != nil {
 			return false, wrap("watch", err)
 		}
-		return st.listen(ctx, wake), nil
+		return listen(ctx, st.pool, st.channel, st.closed.Load, wake), nil
 	})
 }
 
-// listen holds one listening connection until it fails or ctx ends, and
-// reports whether it ever listened.
-func (st *Store) listen(ctx context.Context, wake func()) (listened bool) {
-	pcfg := st.pool.Config()
+// WatchChannel is Watch for any channel: it listens on channel (such as
+// PolicyChannel's) on a dedicated connection made as Watch makes its own
+// from pool's configuration, calls wake once listening and after every
+// notification, and connects again with a backoff when the connection
+// fails, until ctx ends; then it returns ctx's error.
+func WatchChannel(ctx context.Context, pool *pgxpool.Pool, channel string, wake func()) error {
+	if pool == nil || channel == "" {
+		return errors.New("pgstore: WatchChannel needs a pool and a channel")
+	}
+	never := func() bool { return false }
+	return store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
+		return listen(ctx, pool, channel, never, wake), nil
+	})
+}
+
+// listen holds one connection listening on channel until it fails, ctx
+// ends or closed reports true, and reports whether it ever listened.
+func listen(ctx context.Context, pool *pgxpool.Pool, channel string, closed func() bool, wake func()) (listened bool) {
+	pcfg := pool.Config()
 	cfg := pcfg.ConnConfig.Copy()
 	// The pool's hooks make its connections work (a password or token
 	// fetched at connect time, a database chosen then, a role set after):
@@ -96,11 +125,11 @@ func (st *Store) listen(ctx context.Context, wake func()) (listened bool) {
 			return false
 		}
 	}
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{st.channel}.Sanitize()); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
 		return false
 	}
 	wake()
-	for ctx.Err() == nil && !st.closed.Load() {
+	for ctx.Err() == nil && !closed() {
 		wctx, cancel := context.WithTimeout(ctx, healthEvery)
 		_, err := conn.WaitForNotification(wctx)
 		cancel()

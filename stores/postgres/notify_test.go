@@ -74,15 +74,18 @@ func terminate(t *testing.T, pool *pgxpool.Pool, name string) {
 func TestChannelName(t *testing.T) {
 	long := strings.Repeat("s", 63)
 	for _, schema := range []string{"authguard", "a", long, long[:62] + "t", long[:55]} {
-		c := channelName(schema)
-		if len(c) > 63 || !schemaName.MatchString(c) {
-			t.Errorf("channelName(%q) = %q: not an identifier of at most 63 bytes", schema, c)
+		c, p := channelName(schema), PolicyChannel(schema)
+		if len(c) > 63 || !schemaName.MatchString(c) || len(p) > 63 || !schemaName.MatchString(p) {
+			t.Errorf("channelName(%q) = %q, PolicyChannel = %q: not identifiers of at most 63 bytes", schema, c, p)
+		}
+		if c == p {
+			t.Errorf("schema %q: the revocation and policy channels are both %q", schema, c)
 		}
 	}
-	if channelName("authguard") != "authguard_revoked" {
-		t.Errorf("channelName(authguard) = %q", channelName("authguard"))
+	if channelName("authguard") != "authguard_revoked" || PolicyChannel("authguard") != "authguard_policy" {
+		t.Errorf("channelName(authguard) = %q, PolicyChannel = %q", channelName("authguard"), PolicyChannel("authguard"))
 	}
-	if channelName(long) == channelName(long[:62]+"t") {
+	if channelName(long) == channelName(long[:62]+"t") || PolicyChannel(long) == PolicyChannel(long[:62]+"t") {
 		t.Error("two long schemas share a channel")
 	}
 }

@@ -39,6 +39,24 @@ func (s *Store) Channel() string { return s.o.prefix + "{feed}:wake" }
 // background when go-redis gives up, and wake is never called after Watch
 // has returned.
 func (s *Store) Watch(ctx context.Context, wake func()) error {
+	return watch(ctx, s.c, s.Channel(), s.closed.Load, wake)
+}
+
+// WatchChannel is Watch for any channel (such as the rbac module's policy
+// channel): it subscribes to channel on a connection of c, calls wake once
+// subscribed and after every message, and subscribes again with a backoff
+// when the connection fails, until ctx ends; then it returns ctx's error,
+// promptly, and never calls wake again.
+func WatchChannel(ctx context.Context, c redis.UniversalClient, channel string, wake func()) error {
+	if c == nil || channel == "" {
+		return errors.New("redisstore: WatchChannel needs a client and a channel")
+	}
+	return watch(ctx, c, channel, func() bool { return false }, wake)
+}
+
+// watch is Watch on channel, until ctx ends or closed reports true
+// (ErrClosed).
+func watch(ctx context.Context, c redis.UniversalClient, channel string, closed func() bool, wake func()) error {
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -58,10 +76,10 @@ func (s *Store) Watch(ctx context.Context, wake func()) error {
 	done := make(chan error, 1)
 	go func() {
 		done <- store.WatchLoop(ctx, func(ctx context.Context) (bool, error) {
-			if s.closed.Load() {
+			if closed() {
 				return false, ErrClosed
 			}
-			return s.listen(ctx, guarded), nil
+			return listen(ctx, c, channel, closed, guarded), nil
 		})
 	}()
 	select {
@@ -72,15 +90,15 @@ func (s *Store) Watch(ctx context.Context, wake func()) error {
 	}
 }
 
-// listen holds one subscription until it fails or ctx ends, and reports
-// whether it was ever subscribed.
-func (s *Store) listen(ctx context.Context, wake func()) (subscribed bool) {
-	ps := s.c.Subscribe(ctx, s.Channel())
+// listen holds one subscription until it fails, ctx ends or closed reports
+// true, and reports whether it was ever subscribed.
+func listen(ctx context.Context, c redis.UniversalClient, channel string, closed func() bool, wake func()) (subscribed bool) {
+	ps := c.Subscribe(ctx, channel)
 	defer ps.Close()
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() }) // unblocks a read
 	defer stop()
 	pinged := false
-	for ctx.Err() == nil && !s.closed.Load() {
+	for ctx.Err() == nil && !closed() {
 		msg, err := ps.ReceiveTimeout(ctx, healthEvery)
 		var ne net.Error
 		switch {

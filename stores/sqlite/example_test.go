@@ -58,5 +58,5 @@ func ExampleOpen() {
 	// Output:
 	// true
 	// sess-1 user-1 2 true
-	// schema version 3
+	// schema version 4
 }

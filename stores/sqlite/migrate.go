@@ -18,7 +18,7 @@ func migrations() ([]migration.File, error) { return migration.Load(migrationFS,
 
 // SchemaVersion is the schema version this release migrates to (the number of
 // the last embedded migration).
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrate brings the schema to SchemaVersion, one write transaction per
 // version. It is idempotent, safe when several processes open the same file

@@ -274,7 +274,8 @@ func BenchmarkCost(b *testing.B) {
 }
 
 // measure runs op in the benchmark loop after a short untimed warm-up
-// (every contender starts warm), failing when op does.
+// (every contender starts warm), failing when op does, and reports the
+// allocations and cpu-ns/op besides the wall time.
 func measure(b *testing.B, op func() bool) {
 	b.Helper()
 	for i, start := 0, time.Now(); i < 1000 && time.Since(start) < 10*time.Millisecond; i++ {
@@ -283,10 +284,17 @@ func measure(b *testing.B, op func() bool) {
 		}
 	}
 	b.ReportAllocs()
+	cpu0, cpuOK := processCPU()
 	for b.Loop() {
 		if !op() {
 			b.Fatal("refused")
 		}
+	}
+	// cpu-ns/op: the process CPU time per iteration (every thread, so the
+	// garbage collection a contender causes is charged to it), steadier
+	// than ns/op on a shared machine, as in the bench module.
+	if cpu1, ok := processCPU(); cpuOK && ok && b.N > 0 {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/authguard/authguard/examples/internal/demo"
+	"github.com/authguard/authguard/examples/internal/openapitest"
 )
 
 // AllowedOrigin is the cross-origin web app the tests configure
@@ -153,11 +154,20 @@ func (c *Client) login(email, password string, headers ...string) (tokens, *Resp
 }
 
 // Flow runs the README's walk-through against a running example: login,
-// the demo API with both demo users, the role administration, sessions, refresh, logout, cookie
-// transport and the JWKS. kind is the store the example runs on (a Store*
-// constant of package demo), as the admin stats name it.
+// the demo API with both demo users, the role administration, sessions,
+// refresh, logout, cookie transport, the JWKS and an unknown path. kind is
+// the store the example runs on (a Store* constant of package demo), as the
+// admin stats name it. Every exchange is also validated against
+// docs/openapi.yaml (openapitest.Spec.Client).
 func Flow(t testing.TB, base, kind string) {
-	c := &Client{T: t, Base: base}
+	n := &openapitest.Tally{}
+	c := &Client{T: t, Base: base, HTTP: openapitest.Load(t).Client(t, n)}
+	defer func() {
+		if !n.Consistent(true) {
+			t.Errorf("docs/openapi.yaml: the counts do not add up: %s", n)
+		}
+		t.Logf("docs/openapi.yaml: %s", n)
+	}()
 
 	r := c.Do("GET", demo.PathHealth, nil)
 	c.expect(r, 200, "healthz")
@@ -299,6 +309,9 @@ func Flow(t testing.TB, base, kind string) {
 	if keys, _ := r.JSON(t)["keys"].([]any); len(keys) != 1 || strings.Contains(string(r.Body), `"d"`) {
 		t.Fatalf("jwks %s", r.Body)
 	}
+
+	// A path no route matches.
+	c.expectError(c.Do("GET", "/api/no-such-route", nil), 404, "not_found", "unknown path")
 }
 
 // refreshCookie returns "name=value" of the refresh cookie set by r.

@@ -1,7 +1,8 @@
 // Package goclient is a Go client for an authguard server (the HTTP contract
 // of docs/contract.md): it logs in, keeps the tokens in a TokenStore,
-// attaches the access token to API requests and refreshes it when it is about
-// to expire or when the server refuses it.
+// attaches the access token to API requests and refreshes it shortly before
+// it expires (in Do, or in the background with KeepFresh) and when the server
+// refuses it. A FileStore keeps a session across restarts of the program.
 //
 // It is the Go counterpart of the mobile client architecture users run
 // (secure storage, an access token on every request, a refresh on 401), with
@@ -15,12 +16,14 @@
 //   - The refresh request is sent with the plain *http.Client, never through
 //     Do, so a failed refresh can never trigger another refresh.
 //   - Refresh is single-flight: when many requests find the access token
-//     stale at once, exactly one refresh request is sent and every caller
-//     shares its result.
+//     stale at once, or KeepFresh's timer fires while a request is being
+//     refused, exactly one refresh request is sent and every caller shares
+//     its result.
 //
 // Typical use:
 //
-//	c, err := goclient.New("https://api.example.com", goclient.WithTokenStore(keystore))
+//	store, err := goclient.NewFileStore(filepath.Join(configDir, "myapp", "tokens.json"))
+//	c, err := goclient.New("https://api.example.com", goclient.WithTokenStore(store))
 //	err = c.Login(ctx, email, password, "Pixel 9")
 //	req, _ := http.NewRequestWithContext(ctx, "GET", "https://api.example.com/api/profile", nil)
 //	resp, err := c.Do(req)
@@ -111,6 +114,10 @@ type Tokens struct {
 	// AccessExpiresAt is when the access token expires, computed from the
 	// token response's expiresIn with the client's clock.
 	AccessExpiresAt time.Time
+	// AccessIssuedAt is when the client received the access token, by its
+	// clock; with AccessExpiresAt it gives the token's lifetime, of which
+	// the default refresh margin is a tenth. Zero when unknown.
+	AccessIssuedAt time.Time
 }
 
 // TokenStore keeps the tokens of one session between requests and, for a
@@ -121,8 +128,14 @@ type Tokens struct {
 // in plain preferences or files: it is the long-lived credential of the
 // session. The access token is short-lived and may live in memory only.
 //
+// A Go program that runs on a desktop or server uses a FileStore (one file,
+// mode 0600); tests and short-lived programs use a MemoryStore.
+//
 // The client calls the store with its own lock held, so an implementation
-// needs no locking of its own for one client, and should be quick.
+// needs no locking of its own for one client, and should be quick. An error
+// of the store is returned to the caller as it is; it never ends the session.
+// The client calls Clear only when the session is over (the server answered
+// the refresh with invalid_grant, or Logout succeeded).
 type TokenStore interface {
 	// Load returns the saved tokens; the zero Tokens when there are none.
 	Load(ctx context.Context) (Tokens, error)
@@ -179,7 +192,8 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithTokenStore sets where the tokens are kept (default a MemoryStore). A
-// mobile app passes a store backed by the platform keystore; see TokenStore.
+// program that should stay logged in across restarts passes a FileStore; a
+// mobile app, a store backed by the platform keystore. See TokenStore.
 func WithTokenStore(s TokenStore) Option {
 	return func(c *Client) error {
 		if s == nil {
@@ -203,21 +217,33 @@ func WithMountPrefix(prefix string) Option {
 	}
 }
 
-// WithRefreshSkew makes Do refresh the access token before sending a request
-// when the token expires within d (default 30s), so that a request does not
-// fail on a token that expires on its way. Zero refreshes only on a 401.
+// WithRefreshSkew sets the refresh margin: Do refreshes the access token
+// before sending a request, and KeepFresh refreshes it, when the token
+// expires within d, so that a request does not fail on a token that expires
+// on its way. The default is the smaller of DefaultRefreshSkew and a tenth of
+// the token's lifetime (6s for a 60s token, 30s for a 10m one). Zero makes Do
+// refresh only on a 401 and KeepFresh refresh at the expiry.
 func WithRefreshSkew(d time.Duration) Option {
 	return func(c *Client) error {
 		if d < 0 {
 			return errors.New("goclient: WithRefreshSkew: negative duration")
 		}
-		c.skew = d
+		c.skew, c.skewSet = d, true
 		return nil
 	}
 }
 
-// DefaultRefreshSkew is the default of WithRefreshSkew.
+// DefaultRefreshSkew is the longest default refresh margin; see
+// WithRefreshSkew.
 const DefaultRefreshSkew = 30 * time.Second
+
+// retryMin and retryMax bound the wait of KeepFresh after a failed refresh:
+// it doubles from retryMin up to retryMax, or is the server's Retry-After
+// when that is longer.
+const (
+	retryMin = time.Second
+	retryMax = time.Minute
+)
 
 // refreshTimeout bounds one refresh request. The request runs detached from
 // the context of the caller that started it (the other callers wait for its
@@ -230,18 +256,20 @@ const maxBody = 1 << 20
 // Client is a session with one authguard server. It is safe for concurrent
 // use by many goroutines.
 type Client struct {
-	base   string
-	prefix string
-	skew   time.Duration
-	hc     *http.Client
-	store  TokenStore
-	now    func() time.Time
+	base    string
+	prefix  string
+	skew    time.Duration
+	skewSet bool // WithRefreshSkew was given
+	hc      *http.Client
+	store   TokenStore
+	now     func() time.Time
 
 	mu       sync.Mutex
-	loaded   bool         // cur was read from the store
-	cur      Tokens       // the tokens of the store
-	gen      uint64       // incremented whenever cur changes
-	inflight *refreshCall // the refresh under way, if any
+	loaded   bool          // cur was read from the store
+	cur      Tokens        // the tokens of the store
+	gen      uint64        // incremented whenever cur changes
+	changed  chan struct{} // closed and replaced whenever cur changes
+	inflight *refreshCall  // the refresh under way, if any
 }
 
 // refreshCall is one refresh request, shared by every caller that needs it.
@@ -257,12 +285,13 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("goclient: base URL %q: want http:// or https://", baseURL)
 	}
 	c := &Client{
-		base:   strings.TrimRight(baseURL, "/"),
-		prefix: "/auth",
-		skew:   DefaultRefreshSkew,
-		hc:     http.DefaultClient,
-		store:  &MemoryStore{},
-		now:    time.Now,
+		base:    strings.TrimRight(baseURL, "/"),
+		prefix:  "/auth",
+		skew:    DefaultRefreshSkew,
+		hc:      http.DefaultClient,
+		store:   &MemoryStore{},
+		now:     time.Now,
+		changed: make(chan struct{}),
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -308,7 +337,7 @@ func (c *Client) Login(ctx context.Context, email, password, deviceName string) 
 		return fmt.Errorf("goclient: saving tokens: %w", err)
 	}
 	c.cur, c.loaded = t, true
-	c.gen++
+	c.bumpLocked()
 	return nil
 }
 
@@ -390,8 +419,8 @@ func (c *Client) Tokens(ctx context.Context) (Tokens, error) {
 // Do sends req with the session's access token as the bearer and returns the
 // answer, as http.Client.Do does; req itself is not modified.
 //
-// When the access token expires within the refresh skew, Do refreshes it
-// first. When the server answers 401 with WWW-Authenticate error="invalid_token"
+// When the access token expires within the refresh margin (see
+// WithRefreshSkew), Do refreshes it first. When the server answers 401 with WWW-Authenticate error="invalid_token"
 // (an expired or revoked access token), Do refreshes once and sends the
 // request once more. A request with a body is sent again only when
 // req.GetBody can replay it (http.NewRequest sets it for bytes.Buffer,
@@ -414,7 +443,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 		return nil, ErrLoggedOut
 	}
 
-	if t.AccessToken == "" || (c.skew > 0 && !t.AccessExpiresAt.IsZero() && !c.now().Add(c.skew).Before(t.AccessExpiresAt)) {
+	if t.AccessToken == "" || (c.margin(t) > 0 && !t.AccessExpiresAt.IsZero() && !c.now().Before(c.refreshAt(t))) {
 		nt, ngen, err := c.refresh(ctx, gen)
 		switch {
 		case err == nil:
@@ -546,13 +575,15 @@ func (c *Client) runRefresh(ctx context.Context, call *refreshCall, refreshToken
 	}
 	switch {
 	case err == nil:
+		// The server rotated the refresh token: the new tokens are the
+		// session now, kept in memory even when the store fails to save
+		// them (the caller gets that error).
+		c.cur = t
+		c.bumpLocked()
+		call.tok = t
 		if serr := c.store.Save(ctx, t); serr != nil {
 			call.err = fmt.Errorf("goclient: saving tokens: %w", serr)
-			return
 		}
-		c.cur = t
-		c.gen++
-		call.tok = t
 	case errors.Is(err, ErrLoggedOut):
 		if cerr := c.clearLocked(ctx); cerr != nil {
 			err = errors.Join(err, cerr)
@@ -607,7 +638,7 @@ func (c *Client) loadLocked(ctx context.Context) error {
 // clearLocked forgets the session. c.mu is held.
 func (c *Client) clearLocked(ctx context.Context) error {
 	c.cur, c.loaded = Tokens{}, true
-	c.gen++
+	c.bumpLocked()
 	if err := c.store.Clear(ctx); err != nil {
 		return fmt.Errorf("goclient: clearing tokens: %w", err)
 	}
@@ -640,7 +671,9 @@ func (c *Client) decodeTokens(resp *http.Response) (Tokens, error) {
 	}
 	t := Tokens{AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, SessionID: tr.SessionID}
 	if tr.ExpiresIn > 0 {
-		t.AccessExpiresAt = c.now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+		now := c.now().Round(0)
+		t.AccessIssuedAt = now
+		t.AccessExpiresAt = now.Add(time.Duration(tr.ExpiresIn) * time.Second)
 	}
 	return t, nil
 }

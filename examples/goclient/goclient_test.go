@@ -25,6 +25,9 @@ import (
 type server struct {
 	*httptest.Server
 	refreshes atomic.Int64
+	// refreshDelay holds each refresh request this long before handling it,
+	// so that concurrent callers overlap with it.
+	refreshDelay atomic.Int64
 }
 
 func newServer(t *testing.T) *server {
@@ -45,6 +48,7 @@ func newServer(t *testing.T) *server {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.Path == "/auth/refresh" {
 			s.refreshes.Add(1)
+			time.Sleep(time.Duration(s.refreshDelay.Load()))
 		}
 		r.ServeHTTP(w, req)
 	}))
@@ -55,6 +59,7 @@ func newServer(t *testing.T) *server {
 // flaky fails the requests to the paths in down with a transport error, or
 // answers them with status when status is set.
 type flaky struct {
+	hits   atomic.Int64 // requests failed
 	mu     sync.Mutex
 	down   map[string]bool
 	status int
@@ -77,6 +82,7 @@ func (f *flaky) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !down {
 		return http.DefaultTransport.RoundTrip(req)
 	}
+	f.hits.Add(1)
 	if req.Body != nil {
 		req.Body.Close()
 	}
@@ -127,7 +133,7 @@ func get(t *testing.T, c *Client, s *server, path string) (int, string, error) {
 
 // tamper replaces the access token in the store by one the server refuses,
 // with a new client over the same store (as an app restart would).
-func tamper(t *testing.T, s *server, st *MemoryStore, rt http.RoundTripper) *Client {
+func tamper(t *testing.T, s *server, st TokenStore, rt http.RoundTripper) *Client {
 	t.Helper()
 	tok, _ := st.Load(context.Background())
 	tok.AccessToken = tok.AccessToken[:len(tok.AccessToken)-4] + "AAAA"
@@ -215,9 +221,7 @@ func TestProactiveRefresh(t *testing.T) {
 	s := newServer(t)
 	c0, st := newClient(t, s, nil)
 	login(t, c0)
-	tok, _ := st.Load(context.Background())
-	tok.AccessExpiresAt = time.Now().Add(10 * time.Second) // within the 30s skew
-	_ = st.Save(context.Background(), tok)
+	age(t, st, 10*time.Minute, 10*time.Second) // within the default 30s margin
 	c, _ := New(s.URL, WithTokenStore(st))
 	status, _, err := get(t, c, s, demo.PathProfile)
 	if err != nil || status != 200 || s.refreshes.Load() != 1 {

@@ -22,7 +22,6 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/adaptertest"
 	"github.com/authguard/authguard/core/authtest"
-	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/examples/internal/openapitest"
 	"github.com/gin-gonic/gin"
@@ -31,34 +30,9 @@ import (
 )
 
 // httpFactory is the net/http server of the suite (core/httpauth on a
-// ServeMux), served over a real connection.
+// ServeMux, adaptertest.NetHTTPServer), served over a real connection.
 func httpFactory(t *testing.T, svc *core.Service) adaptertest.Do {
-	write := func(w http.ResponseWriter, body []byte) {
-		w.Header().Set("Content-Type", adaptertest.DemoContentType)
-		_, _ = w.Write(body)
-	}
-	mux := http.NewServeMux()
-	httpauth.Mount(mux, svc)
-	mux.Handle("/", httpauth.NotFound(svc))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { write(w, []byte(adaptertest.HealthJSON)) })
-	mux.Handle("GET /api/profile", httpauth.Require(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := httpauth.PrincipalFrom(r.Context())
-		write(w, adaptertest.ProfileBody(p))
-	})))
-	mux.Handle("GET /api/optional", httpauth.Optional(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := httpauth.PrincipalFrom(r.Context())
-		write(w, adaptertest.OptionalBody(p))
-	})))
-	mux.Handle("GET /api/admin/stats", httpauth.RequireRole(svc, "admin")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		write(w, []byte(adaptertest.AdminStatsJSON))
-	})))
-	mux.Handle("GET /api/reports", httpauth.RequirePermission(svc, "reports", "read")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		write(w, []byte(adaptertest.ReportsJSON))
-	})))
-	mux.Handle("DELETE /api/reports/{id}", httpauth.RequirePermission(svc, "reports", "delete")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
-	return serveHTTP(t, httpauth.ExactPaths(svc, mux))
+	return serveHTTP(t, adaptertest.NetHTTPServer(svc))
 }
 
 // TestOpenAPIConformance validates every exchange of adaptertest.Run on
@@ -90,7 +64,8 @@ func TestOpenAPIConformance(t *testing.T) {
 }
 
 // TestOpenAPIOperationsAreTheMountedRoutes fails when an endpoint the
-// adapters mount (wire.Server.Routes, as chi, gin and fiber register it) is
+// adapters mount (wire.Server.Routes, and the role administration where
+// MountRoleAdmin mounts it, as chi, gin and fiber register them) is
 // missing from the description, or the description has an operation that
 // no adapter mounts and that is not the demo API.
 func TestOpenAPIOperationsAreTheMountedRoutes(t *testing.T) {
@@ -112,12 +87,19 @@ func TestOpenAPIOperationsAreTheMountedRoutes(t *testing.T) {
 		}
 		contract = append(contract, rt.Method+" "+p)
 	}
+	contract = append(contract, roleAdminRoutes(fx.Service)...)
 	sort.Strings(contract)
 	if got := slices.Sorted(maps.Keys(described)); !slices.Equal(got, contract) {
 		t.Errorf("docs/openapi.yaml describes\n  %s\nbut the contract's routes (wire.Server.Routes) are\n  %s",
 			strings.Join(got, "\n  "), strings.Join(contract, "\n  "))
 	}
-	for name, mounted := range mountedRoutes(t, fx.Service) {
+	tokens := slices.DeleteFunc(slices.Clone(contract), func(r string) bool { return slices.Contains(roleAdminRoutes(fx.Service), r) })
+	for name, mounted := range mountedRoutes(t, fx.Service, false) {
+		if !slices.Equal(mounted, tokens) {
+			t.Errorf("%s mounts without MountRoleAdmin\n  %s\nwant the token endpoints\n  %s", name, strings.Join(mounted, "\n  "), strings.Join(tokens, "\n  "))
+		}
+	}
+	for name, mounted := range mountedRoutes(t, fx.Service, true) {
 		if !slices.Equal(mounted, contract) {
 			t.Errorf("%s mounts\n  %s\nwant the contract's routes\n  %s", name, strings.Join(mounted, "\n  "), strings.Join(contract, "\n  "))
 		}
@@ -146,11 +128,29 @@ func TestOpenAPIRequestDescriptions(t *testing.T) {
 	}
 }
 
-// mountedRoutes lists, per router, the routes its adapter's Mount registers
-// ("METHOD /path/{param}", sorted), as the router itself reports them.
-func mountedRoutes(t *testing.T, svc *core.Service) map[string][]string {
+// roleAdminRoutes are the role administration's operations
+// (wire.Server.RoleAdminPath) in the description's form.
+func roleAdminRoutes(svc *core.Service) []string {
+	base := wire.New(svc).RoleAdminPath()
+	return []string{"GET " + base + "{subject}", "PUT " + base + "{subject}/{role}", "DELETE " + base + "{subject}/{role}"}
+}
+
+// mountedRoutes lists, per router, the routes its adapter's Mount (and
+// MountRoleAdmin when roles) registers ("METHOD /path/{param}", sorted), as
+// the router itself reports them. The role administration is registered
+// as a catch-all under wire.Server.RoleAdminPath per method, which
+// ServeRoleAdmin splits itself: GET into {subject}, PUT and DELETE into
+// {subject}/{role}.
+func mountedRoutes(t *testing.T, svc *core.Service, roles bool) map[string][]string {
 	t.Helper()
+	base := wire.New(svc).RoleAdminPath()
 	norm := func(method, path string) string {
+		if rest, ok := strings.CutPrefix(path, base); ok && strings.HasPrefix(rest, "*") && !strings.Contains(rest, "/") {
+			if method == http.MethodGet {
+				return method + " " + base + "{subject}"
+			}
+			return method + " " + base + "{subject}/{role}"
+		}
 		parts := strings.Split(path, "/")
 		for i, p := range parts {
 			// :name is a parameter, *name a catch-all (gin serves the
@@ -164,6 +164,9 @@ func mountedRoutes(t *testing.T, svc *core.Service) map[string][]string {
 	out := map[string][]string{}
 	cr := chi.NewRouter()
 	chiauth.Mount(cr, svc)
+	if roles {
+		chiauth.MountRoleAdmin(cr, svc, nil)
+	}
 	if err := chi.Walk(cr, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		out["chi"] = append(out["chi"], norm(method, route))
 		return nil
@@ -173,11 +176,17 @@ func mountedRoutes(t *testing.T, svc *core.Service) map[string][]string {
 	gin.SetMode(gin.TestMode)
 	gr := gin.New()
 	ginauth.Mount(gr, svc)
+	if roles {
+		ginauth.MountRoleAdmin(gr, svc, nil)
+	}
 	for _, r := range gr.Routes() {
 		out["gin"] = append(out["gin"], norm(r.Method, r.Path))
 	}
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	fiberauth.Mount(app, svc)
+	if roles {
+		fiberauth.MountRoleAdmin(app, svc, nil)
+	}
 	for _, r := range app.GetRoutes(true) {
 		if r.Method != http.MethodHead {
 			out["fiber"] = append(out["fiber"], norm(r.Method, r.Path))

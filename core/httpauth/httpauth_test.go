@@ -18,47 +18,9 @@ import (
 	"github.com/authguard/authguard/core/wire"
 )
 
-func writeJSON(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", adaptertest.DemoContentType)
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
-
-// newServer is the conformance server: the token endpoints on a ServeMux
-// plus the demo routes of adaptertest.Factory.
-func newServer(svc *core.Service) http.Handler {
-	mux := http.NewServeMux()
-	httpauth.Mount(mux, svc)
-	httpauth.MountRoleAdmin(mux, svc, adaptertest.RoleAdmin(svc))
-	mux.Handle("GET /admin", httpauth.Authorize(svc, func(r *http.Request) (string, string, bool) {
-		_, pattern, _ := strings.Cut(r.Pattern, " ")
-		return pattern, r.Method, pattern != ""
-	})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, []byte(adaptertest.RouteJSON))
-	})))
-	mux.Handle("/", httpauth.NotFound(svc))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, []byte(adaptertest.HealthJSON))
-	})
-	mux.Handle("GET /api/profile", httpauth.Require(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := httpauth.PrincipalFrom(r.Context())
-		writeJSON(w, 200, adaptertest.ProfileBody(p))
-	})))
-	mux.Handle("GET /api/optional", httpauth.Optional(svc)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := httpauth.PrincipalFrom(r.Context())
-		writeJSON(w, 200, adaptertest.OptionalBody(p))
-	})))
-	mux.Handle("GET /api/admin/stats", httpauth.RequireRole(svc, "admin")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, []byte(adaptertest.AdminStatsJSON))
-	})))
-	mux.Handle("GET /api/reports", httpauth.RequirePermission(svc, "reports", "read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, []byte(adaptertest.ReportsJSON))
-	})))
-	mux.Handle("DELETE /api/reports/{id}", httpauth.RequirePermission(svc, "reports", "delete")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})))
-	return httpauth.ExactPaths(svc, mux)
-}
+// newServer is the conformance server: adaptertest's net/http server of
+// the demo routes, built on this package.
+func newServer(svc *core.Service) http.Handler { return adaptertest.NetHTTPServer(svc) }
 
 func recorderDo(h http.Handler) adaptertest.Do {
 	return func(r *http.Request) (*http.Response, error) {

@@ -18,13 +18,18 @@
 //     every other request (2xx, 400 invalid_grant, 403, 404, 429, 503)
 //     must satisfy the description, security requirements included.
 //   - A request that no operation matches (a path trick such as
-//     /auth//sessions, or /auth/... when another mount prefix is
-//     configured) must get the contract's JSON 404 (NotFoundError,
-//     Cache-Control: no-store).
+//     /auth//sessions or /admin;x=1, a method the path does not have, or
+//     /auth/... when another mount prefix is configured) never gets a 2xx.
+//     A JSON answer must be the contract's 404 (NotFoundError) or a guard's
+//     403 (InsufficientScopeError), with Cache-Control: no-store; an answer that is not JSON is the router's own and may only be
+//     a redirect with a Location (the redirect's target is an exchange of
+//     its own), a 404 or a 405 (docs/contract.md, "Paths that try to slip
+//     past a guard").
 //
 // The conformance suite (Factory) serves its own stand-ins of the demo API
-// (adaptertest.Factory: fixed bodies, no Cache-Control) and a route the
-// examples do not have (GET /api/optional). Its 2xx answers on those routes
+// (adaptertest.Factory: fixed bodies, no Cache-Control) and routes the
+// examples do not have (GET /api/optional, and GET /admin, the suite's
+// route-pattern guard). Its 2xx answers on those routes
 // are counted as stand-ins and not held to the description; their error
 // answers are, since the adapters' guards write them. The example servers
 // (Client) get no such allowance.
@@ -40,6 +45,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -62,7 +68,7 @@ var DemoPaths = []string{"/healthz", "/api/profile", "/api/admin/stats", "/api/r
 
 // suiteOnly are the conformance suite's routes that the example servers do
 // not serve, so the description does not have them.
-var suiteOnly = map[string]bool{"GET /api/optional": true}
+var suiteOnly = map[string]bool{"GET /api/optional": true, "GET /admin": true}
 
 // Spec is the loaded description with its router.
 type Spec struct {
@@ -122,10 +128,14 @@ type Tally struct {
 	// Responses were validated against their operation.
 	Responses int
 	// Unrouted answers matched no operation and were checked as the
-	// contract's error body.
+	// contract's error bodies (the 404, a guard's 403, a stand-in's error).
 	Unrouted int
 	// StandIns are the suite's 2xx answers of its stand-in demo routes.
 	StandIns int
+	// RouterAnswers are the routers' own answers (not JSON): a redirect of
+	// a path not in canonical form, or a 404 or 405 to a request no
+	// operation matches.
+	RouterAnswers int
 }
 
 func (n *Tally) add(f func(*Tally)) { n.mu.Lock(); f(n); n.mu.Unlock() }
@@ -135,8 +145,9 @@ func (n *Tally) String() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return fmt.Sprintf("%d exchanges: %d requests validated (%d malformed on purpose, not validated), "+
-		"%d responses validated against their operation, %d unrouted answers checked as the contract's 404, "+
-		"%d 2xx answers of the suite's stand-in demo routes", n.Exchanges, n.Requests, n.Malformed, n.Responses, n.Unrouted, n.StandIns)
+		"%d responses validated against their operation, %d unrouted answers checked as contract errors, "+
+		"%d 2xx answers of the suite's stand-in demo routes, %d routers' own answers (redirect, 404, 405)",
+		n.Exchanges, n.Requests, n.Malformed, n.Responses, n.Unrouted, n.StandIns, n.RouterAnswers)
 }
 
 // Consistent reports whether every exchange was accounted for and each
@@ -145,7 +156,7 @@ func (n *Tally) Consistent(wantUnrouted bool) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.Requests > 0 && n.Responses > 0 && (n.Unrouted > 0 || !wantUnrouted) &&
-		n.Exchanges == n.Responses+n.Unrouted+n.StandIns
+		n.Exchanges == n.Responses+n.Unrouted+n.StandIns+n.RouterAnswers
 }
 
 // server is what the description leaves to the server's configuration.
@@ -244,19 +255,11 @@ func (s *Spec) check(r *http.Request, reqBody []byte, srv server, status int, h 
 	n.add(func(c *Tally) { c.Exchanges++ })
 	route, params, req := s.route(r, reqBody, srv.prefix)
 	if route == nil {
-		suite := srv.standIns && suiteOnly[r.Method+" "+r.URL.Path]
-		if suite && status < 300 {
-			n.add(func(c *Tally) { c.StandIns++ })
-			return ""
-		}
-		n.add(func(c *Tally) { c.Unrouted++ })
-		if suite {
-			return s.CheckError(status, h, body, "Error")
-		}
-		if status != 404 {
-			return "no operation of the description matches, and the answer is not the contract's 404"
-		}
-		return s.CheckError(status, h, body, "NotFoundError")
+		return s.checkUnrouted(r, srv, status, h, body, n)
+	}
+	if routerRedirect(r, status, h) {
+		n.add(func(c *Tally) { c.RouterAnswers++ })
+		return ""
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: srv.options()}
 	var problems []string
@@ -277,6 +280,49 @@ func (s *Spec) check(r *http.Request, reqBody []byte, srv server, status int, h 
 		problems = append(problems, "response: "+msg)
 	}
 	return strings.Join(problems, "\n")
+}
+
+// routerRedirect reports a router's own redirect: a 301, 302, 307 or 308
+// with a Location and no JSON body, to a request whose path is not in
+// canonical form (it has an encoded slash, a dot segment, a doubled or a
+// trailing slash). Such a redirect is no answer of an operation; the
+// request to its target is an exchange of its own.
+func routerRedirect(r *http.Request, status int, h http.Header) bool {
+	switch status {
+	case 301, 302, 307, 308:
+	default:
+		return false
+	}
+	return h.Get("Location") != "" && h.Get("Content-Type") != "application/json" &&
+		r.URL.EscapedPath() != path.Clean(r.URL.Path)
+}
+
+// checkUnrouted checks the answer to a request that no operation of the
+// description matches (see the package doc).
+func (s *Spec) checkUnrouted(r *http.Request, srv server, status int, h http.Header, body []byte, n *Tally) string {
+	suite := srv.standIns && suiteOnly[r.Method+" "+r.URL.Path]
+	if suite && status < 300 {
+		n.add(func(c *Tally) { c.StandIns++ })
+		return ""
+	}
+	if routerRedirect(r, status, h) || h.Get("Content-Type") != "application/json" && (status == 404 || status == 405) {
+		n.add(func(c *Tally) { c.RouterAnswers++ })
+		return ""
+	}
+	n.add(func(c *Tally) { c.Unrouted++ })
+	switch {
+	case status < 300:
+		return "a request no operation of the description matches reached a handler"
+	case status == 404:
+		return s.CheckError(status, h, body, "NotFoundError")
+	case status == 403:
+		// A router that matches another spelling of a route (case, a
+		// trailing slash) hands it to the route's guard.
+		return s.CheckError(status, h, body, "InsufficientScopeError")
+	case suite:
+		return s.CheckError(status, h, body, "Error")
+	}
+	return "no operation of the description matches, and the answer is neither the contract's 404 or a guard's 403 nor a router's redirect, 404 or 405"
 }
 
 // route finds the operation of r (nil when none matches) and builds the
@@ -348,6 +394,15 @@ func (srv server) authenticate(_ context.Context, in *openapi3filter.Authenticat
 // kin-openapi leaves out: the exact Content-Type of a declared body, and
 // no body and no Content-Type where none is declared.
 func checkResponse(in *openapi3filter.RequestValidationInput, status int, h http.Header, body []byte) string {
+	// kin-openapi lets an undeclared status through when it is a redirect
+	// or 304, and the lookup below needs a declared one: check it first.
+	ref := in.Route.Operation.Responses.Status(status)
+	if ref == nil {
+		ref = in.Route.Operation.Responses.Default()
+	}
+	if ref == nil || ref.Value == nil {
+		return fmt.Sprintf("status %d is not declared for %s %s", status, in.Route.Method, in.Route.Path)
+	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in, Status: status, Header: h,
 		Body: io.NopCloser(bytes.NewReader(body)), Options: in.Options,
@@ -355,7 +410,6 @@ func checkResponse(in *openapi3filter.RequestValidationInput, status int, h http
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		return err.Error()
 	}
-	ref := in.Route.Operation.Responses.Status(status)
 	if len(ref.Value.Content) == 0 {
 		if len(body) != 0 || h.Get("Content-Type") != "" {
 			return "a response declared without content has a body or a Content-Type"

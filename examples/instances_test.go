@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authguard/authguard/core/token"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
 )
@@ -32,14 +31,16 @@ func TestInstancesAsProcesses(t *testing.T) {
 			env := map[string]string{
 				demo.EnvAddr:       "127.0.0.1:0",
 				demo.EnvStore:      demotest.StoreURL(t, kind),
-				demo.EnvSigningKey: writeSigningKey(t),
+				demo.EnvSigningKey: demotest.SigningKeyFile(t),
 				demo.EnvIssuer:     "http://localhost:8080",
 			}
 			// Both start at once on the fresh store: one creates the schema
 			// and the demo users, the other finds them.
 			waitA, waitB := startServer(t, bin, env), startServer(t, bin, env)
 			a, b := waitA(), waitB()
-			twoInstances(t, &demotest.Client{T: t, Base: a}, &demotest.Client{T: t, Base: b})
+			ca, cb := &demotest.Client{T: t, Base: a}, &demotest.Client{T: t, Base: b}
+			twoInstances(t, ca, cb)
+			demotest.RoleRemoval(t, ca, cb)
 		})
 	}
 }
@@ -93,24 +94,6 @@ func twoInstances(t *testing.T, a, b *demotest.Client) {
 	if r := b.Do("POST", "/auth/refresh", map[string]string{"refreshToken": next["refreshToken"].(string)}); r.Status != 400 {
 		t.Fatalf("refresh on B after the logout on A: %d %s", r.Status, r.Body)
 	}
-}
-
-// writeSigningKey writes a fresh Ed25519 key file for AUTHGUARD_SIGNING_KEY.
-func writeSigningKey(t *testing.T) string {
-	t.Helper()
-	k, err := token.GenerateKey(token.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := k.MarshalPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "signing-key.pem")
-	if err := os.WriteFile(path, pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 // startServer starts the binary with env (and none of the test's own

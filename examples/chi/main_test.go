@@ -20,6 +20,18 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
+// TestTwoInstances: two instances over one SQLite file, Redis prefix and
+// PostgreSQL schema; a role taken away on one denies the next request there
+// and on the other within a second.
+func TestTwoInstances(t *testing.T) {
+	t.Parallel()
+	demotest.TwoInstances(t, func(t *testing.T, app *demo.App) string {
+		srv := httptest.NewServer(newRouter(app))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	})
+}
+
 func TestCORS(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(newRouter(demotest.OpenApp(t)))

@@ -25,6 +25,7 @@ const (
 	ActionRead    = "read"
 	ActionDelete  = "delete"
 	RoleAdmin     = "admin"
+	RoleUser      = "user"
 )
 
 // CORS settings of the examples, applied with each router's own CORS

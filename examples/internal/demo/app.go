@@ -81,8 +81,9 @@ type App struct {
 	PolicySource string
 
 	store     store.Store
-	policy    policyDB     // the policy table's database, if the store has one
-	release   func() error // closes the client or pool under the store, if any
+	policy    policyBackend // where the store keeps the policy, if it does
+	watcher   *rbac.Watcher // keeps the policy in step with the store's
+	release   func() error  // closes the client or pool under the store, if any
 	started   time.Time
 	closeOnce sync.Once
 	closeErr  error
@@ -111,6 +112,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	}
 	app := &App{Config: cfg, Logger: logger, store: st, policy: pdb, release: release, started: time.Now()}
 	if err := app.init(ctx, keyFile); err != nil {
+		if app.watcher != nil {
+			_ = app.watcher.Close()
+		}
 		_ = st.Close()
 		if release != nil {
 			_ = release()
@@ -164,10 +168,14 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	return nil
 }
 
-// Close stops the service and closes the store. It is safe to call twice.
+// Close stops the policy watcher and the service and closes the store. It
+// is safe to call twice.
 func (a *App) Close() error {
 	a.closeOnce.Do(func() {
 		var errs []error
+		if a.watcher != nil {
+			errs = append(errs, a.watcher.Close())
+		}
 		if a.Service != nil {
 			errs = append(errs, a.Service.Close())
 		}
@@ -184,9 +192,9 @@ func (a *App) Close() error {
 // generated signing key next to it ("" when the key is not to be kept) and
 // the function that closes the client or pool under the store (nil if none).
 //
-// It also returns the handle on the store's database that keeps the casbin
-// policy (SQLite and PostgreSQL; none for the others).
-func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st store.Store, keyFile string, release func() error, pdb policyDB, err error) {
+// It also returns where the store keeps the casbin policy (SQLite,
+// PostgreSQL, Redis; none for the memory store).
+func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st store.Store, keyFile string, release func() error, pdb policyBackend, err error) {
 	switch spec.Kind {
 	case StoreSQLite:
 		// The database holds password hashes: create it readable by its
@@ -205,14 +213,14 @@ func openStore(ctx context.Context, spec StoreSpec, logger *slog.Logger) (st sto
 			_ = st.Close()
 			return nil, "", nil, pdb, fmt.Errorf("demo: opening the policy table of %s=%s: %w", EnvStore, spec, err)
 		}
-		return st, spec.Location + KeyFileSuffix, nil, policyDB{db: db, dialect: rbac.SQLite}, nil
+		return st, spec.Location + KeyFileSuffix, nil, policyBackend{db: db, dialect: rbac.SQLite}, nil
 	case StoreMemory:
 		logger.Warn("MEMORY STORE: single instance only, and every user, session and signing key is forgotten on restart "+
 			"(every client must log in again); do not run two instances behind one address; use sqlite:<path> to keep state",
 			slog.String("store", spec.String()))
 		return memstore.New(), "", nil, pdb, nil
 	case StoreRedis:
-		st, release, err = openRedis(ctx, spec, logger)
+		st, release, pdb, err = openRedis(ctx, spec, logger)
 		return st, "", release, pdb, err
 	case StorePostgres:
 		st, release, pdb, err = openPostgres(ctx, spec)

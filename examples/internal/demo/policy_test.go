@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/examples/internal/servicetest"
+	"github.com/authguard/authguard/rbac"
 )
 
 // policyHandler mounts the contract, the role administration and the
@@ -117,10 +119,104 @@ func TestPolicyFlowMemory(t *testing.T) { t.Parallel(); testPolicyFlow(t, "memor
 
 func TestPolicyFlowRedis(t *testing.T) {
 	t.Parallel()
-	testPolicyFlow(t, servicetest.RedisURL(t, RedisPrefixParam), PolicyEmbedded)
+	testPolicyFlow(t, servicetest.RedisURL(t, RedisPrefixParam), PolicyInStore)
 }
 
 func TestPolicyFlowPostgres(t *testing.T) {
 	t.Parallel()
 	testPolicyFlow(t, servicetest.PostgresURL(t, PostgresSchemaParam), PolicyInStore)
+}
+
+func TestPolicySeedConcurrentSQLite(t *testing.T) { t.Parallel(); testPolicySeedConcurrent(t, "") }
+
+func TestPolicySeedConcurrentRedis(t *testing.T) {
+	t.Parallel()
+	testPolicySeedConcurrent(t, servicetest.RedisURL(t, RedisPrefixParam))
+}
+
+func TestPolicySeedConcurrentPostgres(t *testing.T) {
+	t.Parallel()
+	testPolicySeedConcurrent(t, servicetest.PostgresURL(t, PostgresSchemaParam))
+}
+
+// testPolicySeedConcurrent: four instances start at once on a fresh store:
+// all start, the store holds the default policy and the demo users' roles
+// once, and every instance enforces it. A role taken away afterwards stays
+// taken away when an instance starts again (the seed never writes over a
+// stored policy).
+func testPolicySeedConcurrent(t *testing.T, storeURL string) {
+	cfg := testConfig(t, nil)
+	if storeURL != "" {
+		cfg = testConfig(t, map[string]string{EnvStore: storeURL})
+	}
+	apps := make([]*App, 4)
+	errs := make([]error, len(apps))
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range apps {
+		wg.Go(func() {
+			start.Wait()
+			apps[i], errs[i] = Open(context.Background(), cfg, nil)
+		})
+	}
+	start.Done()
+	wg.Wait()
+	for i, app := range apps {
+		if app != nil {
+			t.Cleanup(func() { _ = app.Close() })
+		}
+		if errs[i] != nil {
+			t.Fatalf("instance %d: %v", i, errs[i])
+		}
+	}
+	ctx := context.Background()
+	ids := map[string]string{}
+	for _, du := range DemoUsers {
+		u, err := apps[0].store.UserByEmail(ctx, du.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[du.Email] = u.ID
+	}
+	sp, _, err := apps[0].policy.adapter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := rbac.NewEnforcer(rbac.ModelRBAC, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := seedModel(rbac.DefaultPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := stored.GetPolicy()
+	g, _ := stored.GetGroupingPolicy()
+	if want := len(def["p"]["p"].Policy); len(p) != want {
+		t.Fatalf("%d permission rules stored, want %d: %v", len(p), want, p)
+	}
+	if want := len(def["g"]["g"].Policy) + len(DemoUsers); len(g) != want {
+		t.Fatalf("%d role rules stored, want %d (each once): %v", len(g), want, g)
+	}
+	for i, app := range apps {
+		if app.PolicySource != PolicyInStore {
+			t.Fatalf("instance %d: policy %q", i, app.PolicySource)
+		}
+		for _, du := range DemoUsers {
+			has, err := app.Authorizer.HasAnyRole(ctx, &core.Principal{Subject: ids[du.Email]}, du.Roles...)
+			if err != nil || !has {
+				t.Fatalf("instance %d: %s holds %v = %v (%v)", i, du.Email, du.Roles, has, err)
+			}
+		}
+	}
+
+	// A live change survives a restart.
+	user := ids["user@example.com"]
+	if err := sp.RemovePolicyCtx(ctx, "g", "g", []string{user, RoleUser}); err != nil {
+		t.Fatal(err)
+	}
+	later := openApp(t, cfg, &authtest.LogBuffer{})
+	if has, err := later.Authorizer.HasAnyRole(ctx, &core.Principal{Subject: user}, RoleUser); err != nil || has {
+		t.Fatalf("after a restart the user holds %s again: %v %v", RoleUser, has, err)
+	}
 }

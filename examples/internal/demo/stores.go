@@ -46,10 +46,11 @@ func splitParam(raw, name, def string) (string, string, error) {
 }
 
 // openRedis connects to the redis:// URL of spec and opens the store over
-// the client; release closes the client after the store.
-func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.Store, func() error, error) {
-	fail := func(err error) (store.Store, func() error, error) {
-		return nil, nil, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+// the client; release closes the client after the store. The policy lives
+// under the store's key prefix, through the same client.
+func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.Store, func() error, policyBackend, error) {
+	fail := func(err error) (store.Store, func() error, policyBackend, error) {
+		return nil, nil, policyBackend{}, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
 	}
 	raw, prefix, err := splitParam(spec.Location, RedisPrefixParam, redisstore.DefaultPrefix)
 	if err != nil {
@@ -66,16 +67,17 @@ func openRedis(ctx context.Context, spec StoreSpec, logger *slog.Logger) (store.
 		_ = client.Close()
 		return fail(err)
 	}
-	return st, client.Close, nil
+	return st, client.Close, policyBackend{redis: client, prefix: prefix}, nil
 }
 
 // openPostgres opens a pool on the postgres:// URL of spec and the store
 // (migrating its schema) over it; release closes the pool after the store.
 // The policy handle is pgx's database/sql driver over the same pool, on the
-// casbin_rule table of the store's schema.
-func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() error, policyDB, error) {
-	fail := func(err error) (store.Store, func() error, policyDB, error) {
-		return nil, nil, policyDB{}, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
+// casbin_rule table of the store's schema, and the pool also gives the
+// watcher its LISTEN connection.
+func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() error, policyBackend, error) {
+	fail := func(err error) (store.Store, func() error, policyBackend, error) {
+		return nil, nil, policyBackend{}, fmt.Errorf("demo: opening %s=%s: %w", EnvStore, spec, err)
 	}
 	raw, schema, err := splitParam(spec.Location, PostgresSchemaParam, pgstore.DefaultSchema)
 	if err != nil {
@@ -90,6 +92,6 @@ func openPostgres(ctx context.Context, spec StoreSpec) (store.Store, func() erro
 		pool.Close()
 		return fail(err)
 	}
-	pdb := policyDB{db: stdlib.OpenDBFromPool(pool), dialect: rbac.PostgreSQL, table: st.Schema() + "." + rbac.DefaultTable}
+	pdb := policyBackend{db: stdlib.OpenDBFromPool(pool), dialect: rbac.PostgreSQL, table: st.Schema() + "." + rbac.DefaultTable, pool: pool}
 	return st, func() error { pool.Close(); return nil }, pdb, nil
 }

@@ -605,4 +605,3 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 }
 
 var peerName = map[string]string{"chi": "jwtauth", "gin": "gin-jwt", "fiber": "contrib-jwt"}
-

@@ -31,6 +31,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -185,7 +186,7 @@ func run(o options) (bool, error) {
 						if ctx.Err() != nil {
 							return false, ctx.Err()
 						}
-						rps, err := measure(o, script, s, c)
+						rps, cpu, err := measure(o, script, s, c)
 						if err != nil {
 							return false, fmt.Errorf("round %d, %s %s: %w", r+1, s.name(), c.title, err)
 						}
@@ -193,6 +194,7 @@ func run(o options) (bool, error) {
 							results[s.name()] = map[string][]float64{}
 						}
 						results[s.name()][c.key] = append(results[s.name()][c.key], rps)
+						results[s.name()][c.key+"/cpu"] = append(results[s.name()][c.key+"/cpu"], cpu)
 						n++
 					}
 				}
@@ -471,9 +473,29 @@ var (
 	reRPS    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	reNon2xx = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
 	reSocket = regexp.MustCompile(`Socket errors:[^\n]*`)
+	reTotal  = regexp.MustCompile(`(\d+) requests in`)
 )
 
-func measure(o options, script string, s *server, c cell) (float64, error) {
+// procCPU returns the CPU time (user + system, all threads) the process pid
+// has used, from /proc/PID/stat, in clock ticks of 1/100 s.
+func procCPU(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	u, err1 := strconv.ParseFloat(f[11], 64)
+	st, err2 := strconv.ParseFloat(f[12], 64)
+	return u + st, errors.Join(err1, err2)
+}
+
+// measure runs wrk once against s and returns the requests per second and
+// the server's CPU time per request in microseconds.
+func measure(o options, script string, s *server, c cell) (float64, float64, error) {
 	tokens := s.tokens1
 	if c.many {
 		tokens = s.tokensN
@@ -481,21 +503,34 @@ func measure(o options, script string, s *server, c cell) (float64, error) {
 	cmd := exec.Command("taskset", "-c", o.loadCPU, o.wrk, "-t1", "-c"+strconv.Itoa(o.conns),
 		"-d"+strconv.FormatFloat(o.duration.Seconds(), 'f', -1, 64)+"s", "-s", script,
 		"http://"+s.addr+c.path, "--", tokens)
+	cpu0, err := procCPU(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, 0, err
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("wrk: %v: %s", err, out)
+		return 0, 0, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	cpu1, err := procCPU(s.cmd.Process.Pid)
+	if err != nil {
+		return 0, 0, err
 	}
 	if m := reNon2xx.FindSubmatch(out); m != nil {
-		return 0, fmt.Errorf("%s non-2xx answers: %s", m[1], out)
+		return 0, 0, fmt.Errorf("%s non-2xx answers: %s", m[1], out)
 	}
 	if m := reSocket.Find(out); m != nil {
-		return 0, fmt.Errorf("wrk: %s", m)
+		return 0, 0, fmt.Errorf("wrk: %s", m)
 	}
-	m := reRPS.FindSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("no Requests/sec in wrk output: %s", out)
+	m, mn := reRPS.FindSubmatch(out), reTotal.FindSubmatch(out)
+	if m == nil || mn == nil {
+		return 0, 0, fmt.Errorf("no Requests/sec in wrk output: %s", out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	rps, err1 := strconv.ParseFloat(string(m[1]), 64)
+	total, err2 := strconv.ParseFloat(string(mn[1]), 64)
+	if err := errors.Join(err1, err2); err != nil || total == 0 {
+		return 0, 0, fmt.Errorf("wrk output: %v: %s", err, out)
+	}
+	return rps, (cpu1 - cpu0) * 1e4 / total, nil
 }
 
 func loadAvg() string {
@@ -530,7 +565,7 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput()
 	fmt.Fprintf(w, "- servers pinned to CPU %s, wrk (%s) to CPU %s: one thread, %d keep-alive connections, %s per measurement\n",
 		o.serverCPU, strings.TrimSpace(strings.SplitN(string(wrkVersion), "\n", 2)[0]), o.loadCPU, o.conns, o.duration)
-	fmt.Fprintf(w, "- %d rounds, contenders interleaved; values are the medians of the rounds in requests per second (spread: half the range of the rounds over the median)\n", o.rounds)
+	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median\n", o.rounds)
 	fmt.Fprintf(w, "- load average before %s, after %s; the measurements took %s\n\n", loadBefore, loadAvg(), took.Round(time.Second))
 
 	type verdict struct {
@@ -539,14 +574,19 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 		text string
 	}
 	var verdicts []verdict
-	med := func(kind, router, alg, key string) float64 {
-		return median(results[kind+"/"+router+"/"+alg][key])
+	// rate is the median req/s, or with cpu the requests per CPU second.
+	rate := func(kind, router, alg, key string, cpu bool) float64 {
+		rs := results[kind+"/"+router+"/"+alg]
+		if cpu {
+			return 1e6 / median(rs[key+"/cpu"])
+		}
+		return median(rs[key])
 	}
 	for _, alg := range o.algs {
 		fmt.Fprintf(w, "#### %s\n\n", alg)
 		fmt.Fprint(w, "| router | server |")
 		for _, c := range cells {
-			fmt.Fprintf(w, " %s req/s | spread |", c.title)
+			fmt.Fprintf(w, " %s: req/s | CPU µs/req |", c.title)
 		}
 		fmt.Fprint(w, " guarded / /healthz, 1 token | guarded / /healthz, many |\n|---|---|")
 		for range cells {
@@ -562,7 +602,8 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 				fmt.Fprintf(w, "| %s | %s |", router, label)
 				rs := results[kind+"/"+router+"/"+alg]
 				for _, c := range cells {
-					fmt.Fprintf(w, " %.0f | ±%.0f%% |", median(rs[c.key]), 100*spread(rs[c.key]))
+					fmt.Fprintf(w, " %.0f ±%.0f%% | %.1f ±%.0f%% |", median(rs[c.key]), 100*spread(rs[c.key]),
+						median(rs[c.key+"/cpu"]), 100*spread(rs[c.key+"/cpu"]))
 				}
 				h := median(rs["health"])
 				fmt.Fprintf(w, " %.0f%% | %.0f%% |\n", 100*median(rs["g1"])/h, 100*median(rs["gN"])/h)
@@ -570,21 +611,27 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 		}
 		fmt.Fprintln(w)
 		for _, router := range o.routers {
-			h := med("example", router, alg, "health")
-			g1, gN := med("example", router, alg, "g1"), med("example", router, alg, "gN")
-			verdicts = append(verdicts,
-				verdict{fmt.Sprintf("%s/%s: example guarded, 1 token >= 80%% of its /healthz", router, alg), g1 >= 0.80*h,
-					fmt.Sprintf("%.0f%% (%.0f of %.0f)", 100*g1/h, g1, h)},
-				verdict{fmt.Sprintf("%s/%s: example guarded, %d tokens >= 70%% of its /healthz", router, alg, o.tokens), gN >= 0.70*h,
-					fmt.Sprintf("%.0f%% (%.0f of %.0f)", 100*gN/h, gN, h)})
-			for _, c := range cells[1:] {
-				e, p := med("example", router, alg, c.key), med("peer", router, alg, c.key)
-				verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s: example > %s, %s", router, alg, peerName[router], c.title), e > p,
-					fmt.Sprintf("%.2fx (%.0f vs %.0f)", e/p, e, p)})
+			for _, cpu := range []bool{false, true} {
+				metric := "req/s"
+				if cpu {
+					metric = "req per CPU s"
+				}
+				h := rate("example", router, alg, "health", cpu)
+				g1, gN := rate("example", router, alg, "g1", cpu), rate("example", router, alg, "gN", cpu)
+				verdicts = append(verdicts,
+					verdict{fmt.Sprintf("%s/%s %s: example guarded, 1 token >= 80%% of its /healthz", router, alg, metric), g1 >= 0.80*h,
+						fmt.Sprintf("%.0f%% (%.0f of %.0f)", 100*g1/h, g1, h)},
+					verdict{fmt.Sprintf("%s/%s %s: example guarded, %d tokens >= 70%% of its /healthz", router, alg, metric, o.tokens), gN >= 0.70*h,
+						fmt.Sprintf("%.0f%% (%.0f of %.0f)", 100*gN/h, gN, h)})
+				for _, c := range cells[1:] {
+					e, p := rate("example", router, alg, c.key, cpu), rate("peer", router, alg, c.key, cpu)
+					verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example > %s, %s", router, alg, metric, peerName[router], c.title), e > p,
+						fmt.Sprintf("%.2fx (%.0f vs %.0f)", e/p, e, p)})
+				}
+				p := rate("peer", router, alg, "health", cpu)
+				verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example /healthz >= 95%% of the peer's bare router", router, alg, metric), h >= 0.95*p,
+					fmt.Sprintf("%.0f%% (%.0f vs %.0f)", 100*h/p, h, p)})
 			}
-			e, p := h, med("peer", router, alg, "health")
-			verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s: example /healthz >= 95%% of the peer's bare router", router, alg), e >= 0.95*p,
-				fmt.Sprintf("%.0f%% (%.0f vs %.0f)", 100*e/p, e, p)})
 		}
 	}
 	all := true

@@ -9,7 +9,7 @@
 # /api/profile with one token and with TOKENS distinct tokens, EdDSA and
 # HS256, median of ROUNDS rounds with the contenders interleaved.
 #
-#   ./scripts/bench-http.sh                      the full run (about 10 minutes on 2 cores)
+#   ./scripts/bench-http.sh                      the full run (about 13 minutes on 2 cores)
 #   ROUNDS=3 DURATION=2s ./scripts/bench-http.sh a quicker, noisier run
 #   ALGS=EdDSA ROUTERS=fiber ./scripts/bench-http.sh   a subset
 #   STRICT=1 ./scripts/bench-http.sh             exit 1 when a target is missed

@@ -564,7 +564,7 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 	defer w.Flush()
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput()
 	fmt.Fprintf(w, "- servers pinned to CPU %s, wrk (%s) to CPU %s: one thread, %d keep-alive connections, %s per measurement\n",
-		o.serverCPU, strings.TrimSpace(strings.SplitN(string(wrkVersion), "\n", 2)[0]), o.loadCPU, o.conns, o.duration)
+		o.serverCPU, wrkName(wrkVersion), o.loadCPU, o.conns, o.duration)
 	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median\n", o.rounds)
 	fmt.Fprintf(w, "- load average before %s, after %s; the measurements took %s\n\n", loadBefore, loadAvg(), took.Round(time.Second))
 
@@ -649,6 +649,13 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 		fmt.Fprintln(w, "\nSome targets are missed (FAIL above).")
 	}
 	return all
+}
+
+// wrkName is the first line of `wrk -v` without its copyright notice.
+func wrkName(v []byte) string {
+	line, _, _ := strings.Cut(string(v), "\n")
+	line, _, _ = strings.Cut(line, " Copyright")
+	return strings.TrimSpace(line)
 }
 
 var peerName = map[string]string{"chi": "jwtauth", "gin": "gin-jwt", "fiber": "contrib-jwt"}

@@ -11,4 +11,9 @@
 // per iteration. AUTHGUARD_BENCH_ROUNDS=n runs each group n times with its
 // contenders interleaved. ../scripts/bench.sh runs them all and prints the
 // tables of BENCHMARKS.md with cmd/benchtable.
+//
+// The HTTP-level comparison runs outside go test: cmd/peerserver is a
+// router with its established JWT middleware as a server, and
+// cmd/httpbench starts the example servers and the peers and drives them
+// with wrk (../scripts/bench-http.sh).
 package bench

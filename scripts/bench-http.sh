@@ -14,11 +14,16 @@
 #   ALGS=EdDSA ROUTERS=fiber ./scripts/bench-http.sh   a subset
 #   STRICT=1 ./scripts/bench-http.sh             exit 1 when a target is missed
 #
-# Needs wrk (Debian: apt-get install wrk) and taskset (util-linux).
+# Needs wrk and taskset (util-linux). When wrk is missing and the script runs
+# as root on Debian, it installs wrk with apt-get first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
 
+if ! command -v wrk >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench-http.sh: installing wrk (apt-get install -y wrk)" >&2
+	apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null 2>&1 && apt-get install -y wrk >/dev/null 2>&1; } || true
+fi
 for tool in wrk taskset; do
 	command -v "$tool" >/dev/null || {
 		echo "bench-http.sh: $tool not found (Debian: apt-get install ${tool/taskset/util-linux})" >&2

@@ -2,6 +2,7 @@
 // server) for the tests: once built into a temporary directory, each server
 // listens on a free port of 127.0.0.1 with its own SQLite store.
 import { execFileSync, spawn } from 'node:child_process';
+import http from 'node:http';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -25,6 +26,19 @@ export function buildServer() {
     env: { ...process.env, GOTOOLCHAIN: process.env.GOTOOLCHAIN ?? 'local' },
   });
   return { dir, bin, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// node:http, not fetch: a test environment may replace fetch (happy-dom's
+// enforces CORS, jest-expo's is Expo's).
+function healthy(url) {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/healthz`, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.setTimeout(1000, () => req.destroy());
+  });
 }
 
 function freePort() {
@@ -66,12 +80,7 @@ export async function startServer(build, env = {}) {
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (exited !== null) throw new Error(`the server exited (${exited}):\n${readFileSync(log, 'utf8')}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) break;
-    } catch {
-      // not listening yet
-    }
+    if (await healthy(url)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the server did not answer /healthz within 20 s:\n${readFileSync(log, 'utf8')}`);

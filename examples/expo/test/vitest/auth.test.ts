@@ -1,16 +1,17 @@
 import axios from 'axios';
-import { afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { getProfile } from '@/api/endpoints';
 import { storageKeys } from '@/auth/client';
 import { OfflineError, SessionEndedError } from '@/auth/errors';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { useServer } from './server';
 import { USER, disposeClients, makeClient, rawLogin, sleep, until, within } from '../support/helpers';
 
-const url = inject('apiURL');
+const server = useServer();
 let proxy: FaultProxy;
 
 beforeAll(async () => {
-  proxy = await startFaultProxy(url);
+  proxy = await startFaultProxy(server.url);
   return () => proxy.close();
 });
 afterEach(() => disposeClients());
@@ -20,7 +21,7 @@ const waitForExpiry = () => sleep(2100);
 
 describe('login', () => {
   test('keeps the refresh token in the keystore and the access token in memory only', async () => {
-    const { client, storage } = makeClient(url);
+    const { client, storage } = makeClient(server.url);
     await client.login(USER.email, USER.password);
     const s = client.store.getState();
     expect(s.status).toBe('signedIn');
@@ -34,7 +35,7 @@ describe('login', () => {
   });
 
   test('a wrong password is 400 invalid_grant and never a refresh', async () => {
-    const t = makeClient(url);
+    const t = makeClient(server.url);
     const err = await t.client.login(USER.email, 'wrong-password').catch((e: unknown) => e);
     expect(axios.isAxiosError(err) && err.response?.status).toBe(400);
     expect(axios.isAxiosError(err) && err.response?.data.error).toBe('invalid_grant');
@@ -60,12 +61,12 @@ describe('one refresh for many 401s', () => {
   });
 
   test('when the refresh says invalid_grant, every queued request is rejected and the keystore is cleared', async () => {
-    const t = makeClient(url, { silentRefresh: false });
+    const t = makeClient(server.url, { silentRefresh: false });
     await t.client.login(USER.email, USER.password);
     const victim = t.client.store.getState().sessionId!;
     // Another device of the same account ends this session.
-    const other = await rawLogin(url);
-    await axios.delete(`${url}/auth/sessions/${victim}`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
+    const other = await rawLogin(server.url);
+    await axios.delete(`${server.url}/auth/sessions/${victim}`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
 
     const settled = await within(Promise.allSettled(Array.from({ length: 20 }, () => getProfile(t.client.api))), 10_000);
     expect(settled.map((r) => r.status)).toEqual(Array(20).fill('rejected'));
@@ -78,17 +79,17 @@ describe('one refresh for many 401s', () => {
 
 describe('signed out only when the server says so', () => {
   test('a session revoked from another session is signed out at the next call', async () => {
-    const t = makeClient(url);
+    const t = makeClient(server.url);
     await t.client.login(USER.email, USER.password);
     await getProfile(t.client.api);
-    const other = await rawLogin(url);
-    await axios.delete(`${url}/auth/sessions`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
+    const other = await rawLogin(server.url);
+    await axios.delete(`${server.url}/auth/sessions`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
 
     await expect(within(getProfile(t.client.api), 5000)).rejects.toBeInstanceOf(SessionEndedError);
     expect(t.client.store.getState().status).toBe('signedOut');
     expect(t.storage.items.get(storageKeys.refreshToken)).toBeUndefined();
     // The other device is untouched.
-    const { data } = await axios.get(`${url}/api/profile`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
+    const { data } = await axios.get(`${server.url}/api/profile`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
     expect(data.roles).toEqual(['user']);
   });
 
@@ -141,7 +142,7 @@ describe('signed out only when the server says so', () => {
     await t.client.logout();
     expect(t.client.store.getState()).toMatchObject({ status: 'signedOut', sessionEnded: false });
     expect(t.storage.items.size).toBe(0);
-    const err = await axios.post(`${url}/auth/refresh`, { refreshToken }).catch((e: unknown) => e);
+    const err = await axios.post(`${server.url}/auth/refresh`, { refreshToken }).catch((e: unknown) => e);
     expect(axios.isAxiosError(err) && err.response?.data.error).toBe('invalid_grant');
   });
 });
@@ -167,7 +168,7 @@ describe('silent refresh', () => {
 
   test('returning to the foreground refreshes a token that came due while the timers were suspended', async () => {
     let offset = 0;
-    const t = makeClient(url, { silentRefresh: false, now: () => Date.now() + offset });
+    const t = makeClient(server.url, { silentRefresh: false, now: () => Date.now() + offset });
     await t.client.login(USER.email, USER.password);
     const token = t.client.store.getState().accessToken;
     t.client.onForeground();

@@ -1,20 +1,17 @@
 import type { TestProject } from 'vitest/node';
-import { buildServer, startServer } from '../support/go-server.mjs';
+import { buildServer } from '../support/go-server.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    apiURL: string;
+    serverBuild: { dir: string; bin: string };
   }
 }
 
-/** One real server for every test file: `go build ./examples/chi`, then run
- * it on a fresh SQLite store with a 2 s access-token lifetime. */
-export default async function setup(project: TestProject) {
+/** `go build ./examples/chi` once; each test file then runs its own server
+ * (test/vitest/server.ts), so that files running in parallel cannot end
+ * each other's sessions. */
+export default function setup(project: TestProject) {
   const build = buildServer();
-  const server = await startServer(build);
-  project.provide('apiURL', server.url);
-  return async () => {
-    await server.stop();
-    build.cleanup();
-  };
+  project.provide('serverBuild', { dir: build.dir, bin: build.bin });
+  return () => build.cleanup();
 }

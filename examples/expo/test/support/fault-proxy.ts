@@ -26,6 +26,8 @@ export interface FaultProxy {
   url: string;
   exchanges: Exchange[];
   failNext(path: string, ...faults: Fault[]): void;
+  /** Drops the faults not used yet. */
+  clearFaults(): void;
   count(method: string, path: string, status?: number): number;
   close(): Promise<void>;
 }
@@ -83,6 +85,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     exchanges,
     failNext(path, ...faults) {
       queued.set(path, [...(queued.get(path) ?? []), ...faults]);
+    },
+    clearFaults() {
+      queued.clear();
     },
     count(method, path, status) {
       return exchanges.filter((e) => e.method === method && e.path === path && (status === undefined || e.status === status)).length;

@@ -14,7 +14,10 @@ beforeAll(async () => {
   proxy = await startFaultProxy(server.url);
   return () => proxy.close();
 });
-afterEach(() => disposeClients());
+afterEach(() => {
+  disposeClients();
+  proxy.clearFaults();
+});
 
 /** Waits out the 2 s access-token lifetime of the test server. */
 const waitForExpiry = () => sleep(2100);

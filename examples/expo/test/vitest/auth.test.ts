@@ -5,7 +5,7 @@ import { storageKeys } from '@/auth/client';
 import { OfflineError, SessionEndedError } from '@/auth/errors';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { useServer } from './server';
-import { USER, disposeClients, makeClient, rawLogin, sleep, until, within } from '../support/helpers';
+import { USER, disposeClients, makeClient, rawLogin, sleep, until, within } from '../support/clients';
 
 const server = useServer();
 let proxy: FaultProxy;

@@ -8,7 +8,7 @@ import { createQueryClient, useAdminStats, useLogin, useLogout, useProfile, useR
 import { AuthProvider, useAuth } from '@/auth/context';
 import { describeProblem } from '@/auth/errors';
 import { useServer } from './server';
-import { USER, disposeClients, makeClient, rawLogin } from '../support/helpers';
+import { USER, disposeClients, makeClient, rawLogin } from '../support/clients';
 
 const server = useServer();
 

@@ -4,7 +4,7 @@ import { storageKeys } from '@/auth/client';
 import { biometricGate } from '@/services/storage/biometric';
 import { device } from '../fakes/expo-local-authentication';
 import { useServer } from './server';
-import { USER, disposeClients, makeClient, memoryStorage, rawLogin, scriptedGate } from '../support/helpers';
+import { USER, disposeClients, makeClient, memoryStorage, rawLogin, scriptedGate } from '../support/clients';
 import axios from 'axios';
 
 const server = useServer();

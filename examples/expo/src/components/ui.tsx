@@ -39,10 +39,9 @@ export function OfflineBanner() {
   const client = useAuthClient();
   const connection = useAuth((s) => s.connection);
   if (connection.state === 'online') return null;
-  const seconds = Math.max(0, Math.ceil((connection.retryAt - Date.now()) / 1000));
   return (
     <View style={styles.banner} testID="offline-banner">
-      <Text style={styles.bannerText}>Offline, retrying (attempt {connection.attempt}, next in {seconds} s)</Text>
+      <Text style={styles.bannerText}>Offline, retrying (attempt {connection.attempt})</Text>
       <Button title="Retry now" testID="retry-now" onPress={() => client.refresh().catch(() => {})} />
     </View>
   );

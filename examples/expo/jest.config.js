@@ -5,7 +5,7 @@ module.exports = {
   testMatch: ['<rootDir>/test/screens/**/*.test.tsx'],
   globalSetup: '<rootDir>/test/screens/global-setup.mjs',
   globalTeardown: '<rootDir>/test/screens/global-teardown.mjs',
-  setupFiles: ['<rootDir>/test/screens/setup.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/screens/setup.ts'],
   moduleNameMapper: {
     '^@/(.*)$': '<rootDir>/src/$1',
     // The browser build of axios has no Node adapter.
@@ -14,5 +14,7 @@ module.exports = {
     '^expo-secure-store$': '<rootDir>/test/fakes/expo-secure-store.ts',
     '^expo-local-authentication$': '<rootDir>/test/fakes/expo-local-authentication.ts',
   },
-  testTimeout: 30000,
+  testTimeout: 60000,
+  // One file at a time: the files share one server and the demo accounts.
+  maxWorkers: 1,
 };

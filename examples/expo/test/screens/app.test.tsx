@@ -27,16 +27,16 @@ test('the protected group redirects to the login; a wrong password is shown; a 4
   fireEvent.changeText(screen.getByTestId('login-email'), USER.email);
   fireEvent.changeText(screen.getByTestId('login-password'), 'not-the-password');
   fireEvent.press(screen.getByTestId('login-submit'));
-  expect(await screen.findByTestId('login-error', {}, { timeout: 10_000 })).toHaveTextContent('Wrong e-mail or password.');
+  expect(await screen.findByTestId('login-error')).toHaveTextContent('Wrong e-mail or password.');
   expect(router.getPathname()).toBe('/login');
 
   fireEvent.changeText(screen.getByTestId('login-password'), USER.password);
   fireEvent.press(screen.getByTestId('login-submit'));
-  expect(await screen.findByTestId('profile-text', {}, { timeout: 10_000 })).toHaveTextContent(/Signed in as .+ \(user\)/);
+  expect(await screen.findByTestId('profile-text')).toHaveTextContent(/Signed in as .+ \(user\)/);
   expect(router.getPathname()).toBe('/');
 
   // GET /api/admin/stats needs role admin: 403, shown as not allowed.
-  expect(await screen.findByTestId('admin-forbidden', {}, { timeout: 10_000 })).toHaveTextContent(/Not allowed/);
+  expect(await screen.findByTestId('admin-forbidden')).toHaveTextContent(/Not allowed/);
   expect(router.getPathname()).toBe('/');
   expect(authClient.store.getState().status).toBe('signedIn');
 

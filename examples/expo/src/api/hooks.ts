@@ -64,14 +64,14 @@ export function useLogout() {
   return useMutation({ mutationFn: () => client.logout(), onSuccess: () => qc.clear() });
 }
 
-/** Ends one session of the account; ending this device's own signs out. */
+/** Ends one session of the account; ending this device's own is a logout. */
 export function useRevokeSession() {
   const client = useAuthClient();
   const qc = useQueryClient();
   return useMutation({
     mutationFn: async (id: string) => {
+      if (id === client.store.getState().sessionId) return client.logout();
       await deleteSession(client.api, id);
-      if (id === client.store.getState().sessionId) await client.endSession();
     },
     onSuccess: () => qc.invalidateQueries({ queryKey: queryKeys.sessions }),
   });

@@ -73,8 +73,6 @@ export interface AuthClient {
   setBiometric(on: boolean): Promise<boolean>;
   /** Call when the app returns to the foreground. */
   onForeground(): void;
-  /** Ends the session locally, as when the server ended it. */
-  endSession(): Promise<void>;
   /** Stops the timers (tests, hot reload). */
   dispose(): void;
 }
@@ -355,8 +353,6 @@ export function createAuthClient(opts: AuthClientOptions): AuthClient {
         scheduleSilent(refreshDueAt - now());
       }
     },
-
-    endSession: () => end(true),
 
     dispose: clearTimers,
   };

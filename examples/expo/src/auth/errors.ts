@@ -72,7 +72,9 @@ export function describeProblem(err: unknown): Problem {
     if (axios.isAxiosError(err) && err.response?.status === 429) {
       return { kind: 'throttled', message: `Too many attempts, try again in ${after ?? 'a few'} seconds.` };
     }
-    return { kind: 'offline', message: 'Offline, retrying.' };
+    // A refresh that got no verdict is retried by the client itself.
+    if (err instanceof OfflineError) return { kind: 'offline', message: 'Offline, retrying.' };
+    return { kind: 'offline', message: 'The server cannot be reached. Try again.' };
   }
   const body = errorBody(err);
   if (body?.error === 'insufficient_scope') return { kind: 'forbidden', message: 'Not allowed: your account lacks the role or permission for this.' };

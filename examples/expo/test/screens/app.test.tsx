@@ -73,6 +73,16 @@ test('sessions: this device marked, revoke one, sign out the others', async () =
   expect(await refreshError(laptop.refreshToken!)).toBe('invalid_grant');
   screen.getByTestId(`session-${mine}`);
   expect(authClient.store.getState().status).toBe('signedIn');
+
+  // Ending this device's own session is a logout, not "your session ended".
+  fireEvent.press(screen.getByTestId(`revoke-${mine}`));
+  await waitFor(() => expect(router.getPathname()).toBe('/login'));
+  expect(screen.queryByTestId('session-ended')).toBeNull();
+  const witness = await otherDevice('witness');
+  const { data } = await axios.get<{ sessions: { id: string }[] }>(`${url}/auth/sessions`, {
+    headers: { Authorization: `Bearer ${witness.accessToken}` },
+  });
+  expect(data.sessions.map((s) => s.id)).toEqual([witness.sessionId]);
 });
 
 test('a session revoked from another device lands on the login with the reason', async () => {

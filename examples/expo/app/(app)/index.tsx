@@ -1,7 +1,7 @@
 import { Link } from 'expo-router';
 import { useState } from 'react';
 import { Switch, Text, View } from 'react-native';
-import { useAdminStats, useLogout, useProfile } from '@/api/hooks';
+import { useAdminStats, useLogout, useMe, useProfile } from '@/api/hooks';
 import { useAuth, useAuthClient } from '@/auth/context';
 import { describeProblem } from '@/auth/errors';
 import { Button, Screen, styles } from '@/components/ui';
@@ -10,6 +10,7 @@ export default function Home() {
   const client = useAuthClient();
   const biometricEnabled = useAuth((s) => s.biometricEnabled);
   const profile = useProfile();
+  const me = useMe();
   const stats = useAdminStats();
   const logout = useLogout();
   const [biometricMessage, setBiometricMessage] = useState('');
@@ -26,6 +27,11 @@ export default function Home() {
         {profile.error && (
           <Text style={styles.error} testID="profile-error">
             {describeProblem(profile.error).message}
+          </Text>
+        )}
+        {me.data && (
+          <Text testID="session-text">
+            Session {me.data.sessionId}, access token valid until {me.data.expiresAt}
           </Text>
         )}
         <Button title="Reload profile" testID="reload-profile" onPress={() => profile.refetch()} />

@@ -4,7 +4,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeAll, expect, test } from 'vitest';
-import { createQueryClient, useAdminStats, useLogin, useLogout, useProfile, useRevokeSession, useSessions, useSignOutOthers } from '@/api/hooks';
+import { createQueryClient, useAdminStats, useLogin, useLogout, useMe, useProfile, useRevokeSession, useSessions, useSignOutOthers } from '@/api/hooks';
 import { AuthProvider, useAuth } from '@/auth/context';
 import { describeProblem } from '@/auth/errors';
 import { useServer } from './server';
@@ -38,6 +38,7 @@ test('login, profile, a 403 shown as such, sessions, revoke one, sign out others
       status: useAuth((s) => s.status),
       login: useLogin(),
       profile: useProfile(),
+      me: useMe(),
       stats: useAdminStats(),
       sessions: useSessions(),
       revoke: useRevokeSession(),
@@ -51,6 +52,8 @@ test('login, profile, a 403 shown as such, sessions, revoke one, sign out others
   await act(() => result.current.login.mutateAsync(USER));
   expect(result.current.status).toBe('signedIn');
   await waitFor(() => expect(result.current.profile.data?.roles).toEqual(['user']));
+  await waitFor(() => expect(result.current.me.data?.sessionId).toBe(client.store.getState().sessionId));
+  expect(result.current.me.data!.sub).toBe(result.current.profile.data!.sub);
 
   // A plain user may not read the admin stats: 403, and still signed in.
   await waitFor(() => expect(result.current.stats.isError).toBe(true));

@@ -84,7 +84,10 @@ export const storageKeys = {
   biometric: 'authguard.biometric',
 } as const;
 
-type RetriableConfig = InternalAxiosRequestConfig & { _retried?: boolean };
+// _refreshed: the request was retried with the token of a refresh it
+// awaited. _retried: it was retried with a newer token another request had
+// already obtained (which may itself have expired since).
+type RetriableConfig = InternalAxiosRequestConfig & { _refreshed?: boolean; _retried?: boolean };
 
 const signedOut = {
   status: 'signedOut',
@@ -242,19 +245,25 @@ export function createAuthClient(opts: AuthClientOptions): AuthClient {
     const config = error.config as RetriableConfig;
     const s = store.getState();
     if (s.status !== 'signedIn') throw new SessionEndedError('not signed in');
-    if (config._retried) {
+    if (config._refreshed) {
       // A token fresh from a successful refresh was refused: the session
       // was ended on the server.
       await end(true);
       throw new SessionEndedError();
     }
     const sent = String(config.headers.get('Authorization') ?? '').replace(/^Bearer /, '');
-    // Another request has already refreshed: use its token, do not refresh
-    // again. Otherwise join (or start) the one shared refresh; if it fails,
-    // this request fails with it.
-    const token = s.accessToken && s.accessToken !== sent ? s.accessToken : await refresh();
-    config._retried = true;
-    config.headers.set('Authorization', `Bearer ${token}`);
+    if (!config._retried && s.accessToken && s.accessToken !== sent) {
+      // Another request has already refreshed: use its token, do not
+      // refresh again.
+      config._retried = true;
+    } else {
+      // Join (or start) the one shared refresh; if it fails, this request
+      // fails with it.
+      await refresh();
+      config._refreshed = true;
+    }
+    // The request interceptor attaches the current access token.
+    config.headers.delete('Authorization');
     return api.request(config);
   });
 

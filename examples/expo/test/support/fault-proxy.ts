@@ -7,8 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
-  /** Answer with this status and the contract's error body. */
-  | { status: number; error?: string; retryAfter?: number }
+  /** Answer with this status and the contract's error body (after delayMs). */
+  | { status: number; error?: string; retryAfter?: number; delayMs?: number }
   /** Close the connection without an answer. */
   | { drop: true }
   /** Answer nothing for this long, then close. */
@@ -52,13 +52,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         record(0);
         setTimeout(() => req.socket.destroy(), fault.hangMs);
       } else {
-        record(fault.status);
-        const error = fault.error ?? (fault.status === 429 ? 'too_many_requests' : fault.status === 401 ? 'invalid_token' : 'temporarily_unavailable');
-        const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
-        if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
-        if (fault.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="authguard", error="invalid_token"';
-        res.writeHead(fault.status, headers);
-        res.end(JSON.stringify({ error, error_description: 'injected by the test proxy' }));
+        const f = fault;
+        setTimeout(() => {
+          record(f.status);
+          const error = f.error ?? (f.status === 429 ? 'too_many_requests' : f.status === 401 ? 'invalid_token' : 'temporarily_unavailable');
+          const headers: http.OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+          if (f.retryAfter !== undefined) headers['Retry-After'] = String(f.retryAfter);
+          if (f.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="authguard", error="invalid_token"';
+          res.writeHead(f.status, headers);
+          res.end(JSON.stringify({ error, error_description: 'injected by the test proxy' }));
+        }, f.delayMs ?? 0);
       }
       return;
     }

@@ -106,6 +106,19 @@ describe('signed out only when the server says so', () => {
     expect(t.storage.items.size).toBe(0);
   });
 
+  test('a 401 answered after another request refreshed: retried with the newer token, and if that one is stale too, refreshed, not signed out', async () => {
+    const t = makeClient(proxy.url, { silentRefresh: false });
+    await t.client.login(USER.email, USER.password);
+    // The first answer is slow; meanwhile another request refreshes.
+    proxy.failNext('/api/profile', { status: 401, delayMs: 300 }, { status: 401 });
+    const slow = getProfile(t.client.api);
+    await sleep(100);
+    await t.client.refresh();
+    expect((await within(slow, 5000)).roles).toEqual(['user']);
+    expect(t.refreshes()).toBe(2);
+    expect(t.client.store.getState().status).toBe('signedIn');
+  });
+
   test('503, a dropped connection, 429 and a timeout on refresh keep the session; the refresh is retried with backoff', async () => {
     const t = makeClient(proxy.url, { silentRefresh: false });
     await t.client.login(USER.email, USER.password);

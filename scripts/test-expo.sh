@@ -14,18 +14,21 @@ set -euo pipefail
 cd "$(dirname "$0")/../examples/expo"
 export GOTOOLCHAIN=local
 
+skip() {
+	if [ "${AUTHGUARD_REQUIRE_NODE:-}" = "1" ]; then
+		echo "FAIL: examples/expo tests: $1 (AUTHGUARD_REQUIRE_NODE=1)" >&2
+		exit 1
+	fi
+	echo "SKIP: examples/expo tests: $1"
+	exit 0
+}
 missing=""
 for tool in node npm; do
 	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
-if [ -n "$missing" ]; then
-	if [ "${AUTHGUARD_REQUIRE_NODE:-}" = "1" ]; then
-		echo "FAIL: examples/expo needs$missing (AUTHGUARD_REQUIRE_NODE=1)" >&2
-		exit 1
-	fi
-	echo "SKIP: examples/expo tests need$missing, which is not installed"
-	exit 0
-fi
+[ -z "$missing" ] || skip "need node and npm, not found:$missing"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || skip "need Node 20 or later, found $(node --version)"
 
 # node_modules/.package-lock.json is written by every npm install or ci.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

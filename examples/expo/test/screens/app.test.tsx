@@ -1,5 +1,6 @@
 import axios from 'axios';
-import { fireEvent, renderRouter, screen, waitFor, within } from 'expo-router/testing-library';
+import { fireEvent, screen, waitFor, within } from 'expo-router/testing-library';
+import { renderApp } from './render';
 import type { TokenResponse } from '@/api/types';
 import { authClient } from '@/services/api/instance';
 
@@ -21,7 +22,7 @@ afterEach(async () => {
 afterAll(() => authClient.dispose());
 
 test('the protected group redirects to the login; a wrong password is shown; a 403 is not a logout', async () => {
-  const router = renderRouter('./app', { initialUrl: '/' });
+  const router = renderApp('/');
   await waitFor(() => expect(router.getPathname()).toBe('/login'));
 
   fireEvent.changeText(screen.getByTestId('login-email'), USER.email);
@@ -53,7 +54,7 @@ test('sessions: this device marked, revoke one, sign out the others', async () =
   const tablet = await otherDevice('tablet');
   const laptop = await otherDevice('laptop');
 
-  const router = renderRouter('./app', { initialUrl: '/' });
+  const router = renderApp('/');
   fireEvent.press(await screen.findByTestId('sessions-link'));
   await waitFor(() => expect(router.getPathname()).toBe('/sessions'));
 
@@ -91,7 +92,7 @@ test('a session revoked from another device lands on the login with the reason',
   const other = await otherDevice('admin console');
   await axios.delete(`${url}/auth/sessions`, { headers: { Authorization: `Bearer ${other.accessToken}` } });
 
-  const router = renderRouter('./app', { initialUrl: '/sessions' });
+  const router = renderApp('/sessions');
   expect(await screen.findByTestId('session-ended')).toBeTruthy();
   expect(router.getPathname()).toBe('/login');
   expect(authClient.store.getState().status).toBe('signedOut');

@@ -1,4 +1,5 @@
-import { act, fireEvent, renderRouter, screen, waitFor } from 'expo-router/testing-library';
+import { act, fireEvent, screen, waitFor } from 'expo-router/testing-library';
+import { renderApp } from './render';
 import type { AuthClient } from '@/auth/client';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 
@@ -21,7 +22,7 @@ test('a 503 on refresh shows "Offline, retrying" and keeps the user signed in', 
   // The admin account, so that the other file's "sign out other devices"
   // cannot touch this session.
   await authClient.login('admin@example.com', 'demo-password');
-  const router = renderRouter('./app', { initialUrl: '/' });
+  const router = renderApp('/');
   await screen.findByTestId('profile-text');
   expect(proxy.count('POST', '/auth/login', 200)).toBe(1);
 

@@ -30,7 +30,9 @@ func repoRoot(t *testing.T) string {
 }
 
 // repoFiles returns the repository's files whose names end in one of exts,
-// relative to root, skipping version-control and hidden directories.
+// relative to root, skipping version-control and hidden directories and the
+// installed packages and build output of the JavaScript example
+// (node_modules, dist), which are not part of the repository.
 func repoFiles(t *testing.T, root string, exts ...string) []string {
 	t.Helper()
 	var files []string
@@ -39,7 +41,7 @@ func repoFiles(t *testing.T, root string, exts ...string) []string {
 			return err
 		}
 		if d.IsDir() {
-			if path != root && strings.HasPrefix(d.Name(), ".") {
+			if path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules" || d.Name() == "dist") {
 				return filepath.SkipDir
 			}
 			return nil

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Tests of the Expo example app (examples/expo) against a real authguard
+# server that the tests build and start themselves (go build ./examples/chi):
+# type-check, the vitest suite of the auth layer and hooks, and the
+# jest-expo screen tests.
+#
+#   ./scripts/test-expo.sh
+#
+# Needs node and npm (Node 20 or later) besides Go. Without them the script
+# skips with the reason and exits 0, unless AUTHGUARD_REQUIRE_NODE=1 turns the
+# skip into a failure. Dependencies are installed with `npm ci` from the
+# committed lockfile when node_modules is missing or older than the lockfile.
+set -euo pipefail
+cd "$(dirname "$0")/../examples/expo"
+export GOTOOLCHAIN=local
+
+skip() {
+	if [ "${AUTHGUARD_REQUIRE_NODE:-}" = "1" ]; then
+		echo "FAIL: examples/expo tests: $1 (AUTHGUARD_REQUIRE_NODE=1)" >&2
+		exit 1
+	fi
+	echo "SKIP: examples/expo tests: $1"
+	exit 0
+}
+missing=""
+for tool in node npm; do
+	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+[ -z "$missing" ] || skip "need node and npm, not found:$missing"
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 20 ] || skip "need Node 20 or later, found $(node --version)"
+
+# node_modules/.package-lock.json is written by every npm install or ci.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "== npm ci (examples/expo)"
+	npm ci --no-audit --no-fund
+fi
+
+echo "== typecheck (examples/expo)"
+npm run --silent typecheck
+echo "== vitest (examples/expo)"
+npm test --silent
+echo "== jest-expo (examples/expo)"
+CI=1 npm run --silent test:screens

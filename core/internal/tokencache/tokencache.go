@@ -3,8 +3,10 @@
 // verification found, so that a token seen before costs a map lookup
 // instead of a signature verification.
 //
-// Keys are compared in full by the map; a seeded hash of the token only
-// picks the shard. The cache is bounded by entries and by bytes (each entry
+// Keys are compared in full: a seeded 64-bit hash of the token picks the
+// shard and the map slot, and a hit is a slot whose stored token equals the
+// one presented, byte for byte (two tokens of one hash, which nobody can
+// aim for without the seed, take turns in one slot). The cache is bounded by entries and by bytes (each entry
 // is charged the size its caller states); when a shard is full, a CLOCK hand
 // evicts an entry not read since the hand last passed it. Admission is the
 // caller's decision (the core admits only tokens that passed every check),
@@ -40,7 +42,7 @@ type Cache[V any] struct {
 
 type shard[V any] struct {
 	mu    sync.RWMutex
-	index map[string]int32 // token -> position in slots
+	index map[uint64]int32 // token hash -> position in slots
 	slots []slot[V]
 	free  []int32 // positions of empty slots
 	hand  int
@@ -50,6 +52,7 @@ type shard[V any] struct {
 
 type slot[V any] struct {
 	key  string // "" when the slot is empty
+	hash uint64
 	val  V
 	size int
 	ref  atomic.Uint32 // read since the hand last passed
@@ -70,20 +73,21 @@ func New[V any](maxEntries, maxBytes int) *Cache[V] {
 		maxBytes: max(maxBytes/n, 1),
 	}
 	for i := range c.shards {
-		c.shards[i].index = make(map[string]int32)
+		c.shards[i].index = make(map[uint64]int32)
 	}
 	return c
 }
 
-func (c *Cache[V]) shard(key string) *shard[V] {
-	return &c.shards[maphash.String(c.seed, key)&c.mask]
+func (c *Cache[V]) shard(key string) (*shard[V], uint64) {
+	h := maphash.String(c.seed, key)
+	return &c.shards[h&c.mask], h
 }
 
 // Get returns the value stored for exactly key.
 func (c *Cache[V]) Get(key string) (v V, ok bool) {
-	sh := c.shard(key)
+	sh, h := c.shard(key)
 	sh.mu.RLock()
-	if i, found := sh.index[key]; found {
+	if i, found := sh.index[h]; found && sh.slots[i].key == key {
 		s := &sh.slots[i]
 		v, ok = s.val, true
 		if s.ref.Load() == 0 {
@@ -103,11 +107,14 @@ func (c *Cache[V]) Put(key string, v V, size int) bool {
 		return false
 	}
 	size = max(size, 1)
-	sh := c.shard(key)
+	sh, h := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i, found := sh.index[key]; found {
+	if i, found := sh.index[h]; found {
 		s := &sh.slots[i]
+		if s.key != key {
+			s.key = strings.Clone(key)
+		}
 		sh.bytes += size - s.size
 		s.val, s.size = v, size
 		s.ref.Store(1)
@@ -127,9 +134,9 @@ func (c *Cache[V]) Put(key string, v V, size int) bool {
 		i = int32(len(sh.slots) - 1)
 	}
 	s := &sh.slots[i]
-	s.key, s.val, s.size = strings.Clone(key), v, size
+	s.key, s.val, s.size, s.hash = strings.Clone(key), v, size, h
 	s.ref.Store(0) // admitted, not yet read: the first to go if never read
-	sh.index[s.key] = i
+	sh.index[h] = i
 	sh.bytes += size
 	return true
 }
@@ -159,19 +166,19 @@ func (sh *shard[V]) evict() {
 // remove empties slot i. The caller holds the write lock.
 func (sh *shard[V]) remove(i int32) {
 	s := &sh.slots[i]
-	delete(sh.index, s.key)
+	delete(sh.index, s.hash)
 	sh.bytes -= s.size
 	var zero V
-	s.key, s.val, s.size = "", zero, 0
+	s.key, s.val, s.size, s.hash = "", zero, 0, 0
 	s.ref.Store(0)
 	sh.free = append(sh.free, i)
 }
 
 // Delete removes the entry of exactly key, if any.
 func (c *Cache[V]) Delete(key string) {
-	sh := c.shard(key)
+	sh, h := c.shard(key)
 	sh.mu.Lock()
-	if i, found := sh.index[key]; found {
+	if i, found := sh.index[h]; found && sh.slots[i].key == key {
 		sh.remove(i)
 	}
 	sh.mu.Unlock()

@@ -148,7 +148,7 @@ func TestConfigTokenCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.TokenCacheMaxEntries != 100000 || got.TokenCacheMaxBytes != 64<<20 {
+	if got.TokenCacheMaxEntries != 200000 || got.TokenCacheMaxBytes != 128<<20 {
 		t.Fatalf("token cache defaults: %d entries, %d bytes", got.TokenCacheMaxEntries, got.TokenCacheMaxBytes)
 	}
 	c.TokenCacheMaxBytes = 1000

@@ -173,9 +173,9 @@ type Config struct {
 	// least recently read go first.
 	TokenCacheMaxEntries int
 	// TokenCacheMaxBytes bounds the memory of the token cache, counting each
-	// entry as about twice its token's length plus 320 bytes (default 128
-	// MiB, at least 64 KiB: about 110,000 EdDSA access tokens of the usual
-	// shape): whichever of the two bounds is reached first applies.
+	// entry as its token's length, its decoded claims and 448 bytes (about
+	// 1.2 KB for an EdDSA access token of the usual shape; default 128 MiB,
+	// at least 64 KiB): whichever of the two bounds is reached first applies.
 	TokenCacheMaxBytes int
 
 	// Logger receives the audit events (default slog.Default()).

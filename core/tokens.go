@@ -1,6 +1,7 @@
 package core
 
 import (
+	"strings"
 	"time"
 
 	"github.com/authguard/authguard/core/internal/tokencache"
@@ -19,8 +20,9 @@ type verifiedToken struct {
 }
 
 // entryOverhead is charged to every cache entry besides the token and
-// claim bytes: the principal, the entry, the map slot and the key header.
-const entryOverhead = 320
+// claim bytes: the principal, the entry, the map slot and the key header,
+// with the slack of the slot slice and the map growing by doubling.
+const entryOverhead = 448
 
 // newTokenCache returns the cache of verified tokens, or nil when c turns
 // it off.
@@ -57,9 +59,10 @@ func (s *Service) admit(accessToken string, c *token.AccessClaims, p *Principal,
 	if s.tokens == nil {
 		return
 	}
-	// The claim strings share one decoded payload, shorter than the token;
-	// the aud and roles elements share one slice.
-	size := 2*len(accessToken) + 16*(len(c.Audience)+len(c.Roles)) + entryOverhead
+	// The claim strings share one decoded payload (three quarters of the
+	// payload segment); the aud and roles elements share one slice.
+	payload := (strings.LastIndexByte(accessToken, '.') - strings.IndexByte(accessToken, '.')) * 3 / 4
+	size := len(accessToken) + payload + 16*(len(c.Audience)+len(c.Roles)) + entryOverhead
 	s.tokens.Put(accessToken, verifiedToken{p: p, keyGen: keyGen, from: max(c.IssuedAt, c.NotBefore), exp: c.ExpiresAt}, size)
 }
 

@@ -46,7 +46,7 @@ go build -o "$tool/benchtable" ./cmd/benchtable
 
 start=$(date +%s)
 AUTHGUARD_BENCH_ROUNDS=$rounds AUTHGUARD_BENCH_SCHEDSTAT=${SCHEDSTAT:-} \
-	go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime "$benchtime" . >"$raw" 2>&1 || {
+	go test -run '^$' -bench "$bench" -benchmem -count "$count" -benchtime "$benchtime" -timeout 0 . >"$raw" 2>&1 || {
 	cat "$raw" >&2
 	echo "bench.sh: go test failed" >&2
 	exit 1

@@ -11,17 +11,22 @@ import (
 
 func chiOK(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(okBody) }
 
+// chiAuthguard is the authguard row: the default service, whose token
+// cache answers a token it has seen.
+var chiAuthguard = routerCase{name: "authguard", build: func(_ testing.TB, f *fixture) target {
+	r := chi.NewRouter()
+	r.With(chiauth.Require(f.svc)).Get(route, chiOK)
+	return newHTTPTarget(r)
+}}
+
 var chiCases = []routerCase{
 	{name: "none", open: true, build: func(_ testing.TB, _ *fixture) target {
 		r := chi.NewRouter()
 		r.Get(route, chiOK)
 		return newHTTPTarget(r)
 	}},
-	{name: "authguard", build: func(_ testing.TB, f *fixture) target {
-		r := chi.NewRouter()
-		r.With(chiauth.Require(f.svc)).Get(route, chiOK)
-		return newHTTPTarget(r)
-	}},
+	chiAuthguard,
+	coldCase(chiAuthguard),
 	{name: "jwtauth", build: func(_ testing.TB, f *fixture) target {
 		ja := newJWTAuth(f)
 		r := chi.NewRouter()

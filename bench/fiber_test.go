@@ -14,17 +14,22 @@ func newFiberApp() *fiber.App {
 	return fiber.New(fiber.Config{DisableStartupMessage: true})
 }
 
+// fiberAuthguard is the authguard row: the default service, whose token
+// cache answers a token it has seen.
+var fiberAuthguard = routerCase{name: "authguard", build: func(_ testing.TB, f *fixture) target {
+	app := newFiberApp()
+	app.Get(route, fiberauth.Require(f.svc), fiberOK)
+	return newFastTarget(app.Handler())
+}}
+
 var fiberCases = []routerCase{
 	{name: "none", open: true, build: func(_ testing.TB, _ *fixture) target {
 		app := newFiberApp()
 		app.Get(route, fiberOK)
 		return newFastTarget(app.Handler())
 	}},
-	{name: "authguard", build: func(_ testing.TB, f *fixture) target {
-		app := newFiberApp()
-		app.Get(route, fiberauth.Require(f.svc), fiberOK)
-		return newFastTarget(app.Handler())
-	}},
+	fiberAuthguard,
+	coldCase(fiberAuthguard),
 	{name: "contrib-jwt", build: func(_ testing.TB, f *fixture) target {
 		app := newFiberApp()
 		app.Get(route, jwtware.New(jwtware.Config{

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"
 	"github.com/valyala/fasthttp"
 )
@@ -35,7 +37,13 @@ var okBody = []byte("ok")
 // with.
 type fixture struct {
 	alg string
+	// svc is the service as configured by default: its token cache on, so
+	// a token it has seen costs a cache hit (the "authguard" rows, warm).
 	svc *core.Service
+	// cold is a second instance over the same store and keys with its
+	// token cache off: every request verifies the token (the
+	// "authguard-cold" rows: a token's first sight, a cache miss).
+	cold *core.Service
 	// token is a real access token: authtest.UserEmail logged in through
 	// Service.Login (iss, sub, aud, exp, iat, jti, sid, roles, auth_time;
 	// header alg, kid, typ at+jwt). Every contender gets this same string.
@@ -48,11 +56,22 @@ type fixture struct {
 	// verifyKey is what golang-jwt, jwx and the peers verify with: the
 	// ed25519.PublicKey or the HMAC secret.
 	verifyKey any
+	// sets holds the distinct live tokens of each count in tokenCounts.
+	sets map[int]*tokenSet
+}
+
+// tokenSet is n distinct live access tokens, each of its own session
+// (token 0 is the fixture's token), with their Authorization header values
+// prepared once.
+type tokenSet struct {
+	toks []string
+	auth [][]string // auth[i] is []string{"Bearer " + toks[i]}
 }
 
 // newFixture builds an authtest fixture whose service uses the real clock
-// (the peers check exp and iat against time.Now) and logs in the test user.
-func newFixture(tb testing.TB, alg string) *fixture {
+// (the peers check exp and iat against time.Now), logs in the test user and
+// makes a set of distinct live tokens for each of counts.
+func newFixture(tb testing.TB, alg string, counts []int) *fixture {
 	tb.Helper()
 	f := authtest.New(tb, authtest.Options{Alg: alg, Config: func(c *core.Config) { c.Now = time.Now }})
 	tr, err := f.Service.Login(context.Background(), core.LoginInput{
@@ -62,7 +81,14 @@ func newFixture(tb testing.TB, alg string) *fixture {
 	if err != nil {
 		tb.Fatalf("login: %v", err)
 	}
-	fx := &fixture{alg: alg, svc: f.Service, token: tr.AccessToken}
+	coldCfg := f.Service.Config()
+	coldCfg.TokenCacheMaxEntries = -1
+	cold, err := core.New(coldCfg)
+	if err != nil {
+		tb.Fatalf("cold service: %v", err)
+	}
+	tb.Cleanup(func() { _ = cold.Close() })
+	fx := &fixture{alg: alg, svc: f.Service, cold: cold, token: tr.AccessToken, sets: map[int]*tokenSet{}}
 	k := f.Service.Keys().SigningKey()
 	switch alg {
 	case token.AlgEdDSA:
@@ -86,10 +112,92 @@ func newFixture(tb testing.TB, alg string) *fixture {
 	}
 	fx.badSig = tamperSignature(tb, fx.token)
 	fx.forged = forgePayload(tb, fx.token)
+	for _, n := range counts {
+		fx.sets[n] = newTokenSet(tb, f, fx, n)
+	}
 	// The fixture's Argon2id hashing leaves tens of MiB of garbage; collect
 	// it now rather than inside the first measurement.
 	runtime.GC()
 	return fx
+}
+
+// tokensEnv names the environment variable that sets the counts of
+// distinct live tokens every group is measured with (default 1,1000,100000).
+const tokensEnv = "AUTHGUARD_BENCH_TOKENS"
+
+// tokenCounts returns the counts of distinct live tokens to measure with.
+func tokenCounts(tb testing.TB) []int {
+	v := os.Getenv(tokensEnv)
+	if v == "" {
+		return []int{1, 1000, 100000}
+	}
+	var ns []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 1_000_000 {
+			tb.Fatalf("%s=%q: want counts from 1 to 1000000, comma-separated", tokensEnv, v)
+		}
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// newTokenSet makes n distinct live tokens: the fixture's token and n-1
+// tokens of as many other sessions of the test user, with the claims a login
+// issues. Each token has been authenticated once by both services before
+// any measurement, so their session caches know every session, and the
+// default service's token cache holds every token.
+func newTokenSet(tb testing.TB, f *authtest.Fixture, fx *fixture, n int) *tokenSet {
+	tb.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	ttl := f.Service.Config().AccessTTL
+	set := &tokenSet{toks: make([]string, 0, n), auth: make([][]string, 0, n)}
+	set.toks = append(set.toks, fx.token)
+	for i := 1; i < n; i++ {
+		// Sets share sessions (session i of every set is the same), so
+		// the sessions of the largest set are all there are: the
+		// services' session caches (MaxLiveSessions, 100,000) hold them.
+		sid := "bench-" + strconv.Itoa(i)
+		err := f.Store.CreateSession(ctx, store.Session{
+			ID: sid, Subject: f.UserID, AuthTime: now, CreatedAt: now, LastUsedAt: now,
+			IdleExpiresAt: now.Add(time.Hour), AbsoluteExpiresAt: now.Add(time.Hour),
+			TokenDigest: []byte("bench-" + sid), Version: 1,
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			tb.Fatalf("session %d: %v", i, err)
+		}
+		tok, err := f.Service.Keys().Sign(&token.AccessClaims{
+			Issuer: authtest.Issuer, Subject: f.UserID, Audience: []string{authtest.Audience},
+			ExpiresAt: now.Add(ttl).Unix(), IssuedAt: now.Unix(), AuthTime: now.Unix(),
+			ID: "bench-jti-" + strconv.Itoa(n) + "-" + sid, SessionID: sid, Roles: []string{"user"},
+		})
+		if err != nil {
+			tb.Fatalf("token %d: %v", i, err)
+		}
+		set.toks = append(set.toks, tok)
+	}
+	for _, tok := range set.toks {
+		set.auth = append(set.auth, []string{"Bearer " + tok})
+		for _, s := range []*core.Service{fx.svc, fx.cold} {
+			if _, err := s.Authenticate(ctx, tok); err != nil {
+				tb.Fatalf("token of the set refused: %v", err)
+			}
+		}
+	}
+	return set
+}
+
+// warm presents every token of set to the default service once more, so
+// that its token cache holds them when a group starts, whatever earlier
+// groups did to it.
+func (f *fixture) warm(tb testing.TB, set *tokenSet) {
+	tb.Helper()
+	for _, tok := range set.toks {
+		if _, err := f.svc.Authenticate(context.Background(), tok); err != nil {
+			tb.Fatalf("token of the set refused: %v", err)
+		}
+	}
 }
 
 // tamperSignature changes one character in the middle of the signature, so
@@ -131,6 +239,10 @@ func (f *fixture) badTokens() map[string]string {
 type target interface {
 	// setToken sets the Authorization: Bearer header of the prepared request.
 	setToken(tok string)
+	// setAuth sets the Authorization header to auth[0] ("Bearer " and a
+	// token), allocating nothing: what each measured request of a group of
+	// several tokens does.
+	setAuth(auth []string)
 	// serve serves the prepared request and returns the status.
 	serve() int
 	// body returns the body of the last response.
@@ -155,6 +267,8 @@ func newHTTPTarget(h http.Handler) *httpTarget {
 }
 
 func (t *httpTarget) setToken(tok string) { t.req.Header.Set("Authorization", "Bearer "+tok) }
+
+func (t *httpTarget) setAuth(auth []string) { t.req.Header["Authorization"] = auth }
 
 func (t *httpTarget) serve() int {
 	// A recorder ignores a second WriteHeader; resetting the whole struct
@@ -190,6 +304,10 @@ func newFastTarget(h fasthttp.RequestHandler) *fastTarget {
 
 func (t *fastTarget) setToken(tok string) {
 	t.ctx.Request.Header.Set("Authorization", "Bearer "+tok)
+}
+
+func (t *fastTarget) setAuth(auth []string) {
+	t.ctx.Request.Header.Set("Authorization", auth[0])
 }
 
 func (t *fastTarget) serve() int {
@@ -246,23 +364,52 @@ type routerCase struct {
 	build func(tb testing.TB, f *fixture) target
 }
 
-// runRouter benchmarks every case of one router for every algorithm.
+// coldCase is the row of authguard's guard on a cache miss: rc (the
+// authguard row) built over the fixture's service whose token cache is off.
+func coldCase(rc routerCase) routerCase {
+	return routerCase{name: "authguard-cold", build: func(tb testing.TB, f *fixture) target {
+		c := *f
+		c.svc = f.cold
+		return rc.build(tb, &c)
+	}}
+}
+
+// runRouter benchmarks every case of one router for every algorithm and
+// every count of distinct tokens. With one token, every request presents
+// it; with n, request i presents token i mod n.
 func runRouter(b *testing.B, cases []routerCase) {
 	for _, alg := range algs {
 		b.Run(alg, func(b *testing.B) {
-			f := newFixture(b, alg)
-			for range rounds(b) {
-				for _, rc := range cases {
-					b.Run(rc.name, func(b *testing.B) {
-						t := rc.build(b, f)
-						if rc.open {
-							checkOpen(b, f, t)
-						} else {
-							checkTarget(b, f, t)
+			f := newFixture(b, alg, tokenCounts(b))
+			for _, n := range tokenCounts(b) {
+				set := f.sets[n]
+				b.Run("tokens-"+strconv.Itoa(n), func(b *testing.B) {
+					f.warm(b, set)
+					for range rounds(b) {
+						for _, rc := range cases {
+							b.Run(rc.name, func(b *testing.B) {
+								t := rc.build(b, f)
+								if rc.open {
+									checkOpen(b, f, t)
+								} else {
+									checkTarget(b, f, t)
+								}
+								if n == 1 {
+									measure(b, func() bool { return t.serve() == http.StatusOK })
+									return
+								}
+								i := 0
+								measure(b, func() bool {
+									t.setAuth(set.auth[i])
+									if i++; i == n {
+										i = 0
+									}
+									return t.serve() == http.StatusOK
+								})
+							})
 						}
-						measure(b, func() bool { return t.serve() == http.StatusOK })
-					})
-				}
+					}
+				})
 			}
 		})
 	}
@@ -356,11 +503,17 @@ func (c cpuClock) report(b *testing.B) {
 	b.ReportMetric(float64(end-c.start)/float64(b.N), "cpu-ns/op")
 }
 
-// testRouter runs the correctness checks of runRouter as a test.
+// testSet is the count of distinct tokens the tests check every contender
+// with, besides the fixture's token.
+const testSet = 3
+
+// testRouter runs the correctness checks of runRouter as a test, and checks
+// that every contender accepts each token of a set of distinct ones through
+// setAuth (twice: the second time from authguard's token cache).
 func testRouter(t *testing.T, cases []routerCase) {
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
-			f := newFixture(t, alg)
+			f := newFixture(t, alg, []int{testSet})
 			for _, rc := range cases {
 				t.Run(rc.name, func(t *testing.T) {
 					tg := rc.build(t, f)
@@ -369,6 +522,18 @@ func testRouter(t *testing.T, cases []routerCase) {
 						return
 					}
 					checkTarget(t, f, tg)
+					for range 2 {
+						for i, auth := range f.sets[testSet].auth {
+							tg.setAuth(auth)
+							if got := tg.serve(); got != http.StatusOK || !bytes.Equal(tg.body(), okBody) {
+								t.Fatalf("token %d of the set: status %d, body %q", i, got, tg.body())
+							}
+						}
+					}
+					tg.setAuth([]string{"Bearer " + f.badSig})
+					if got := tg.serve(); got != http.StatusUnauthorized {
+						t.Fatalf("tampered token through setAuth: status %d", got)
+					}
 				})
 			}
 		})

@@ -38,17 +38,22 @@ func newGinJWT(tb testing.TB, f *fixture) *ginjwt.GinJWTMiddleware {
 	return mw
 }
 
+// ginAuthguard is the authguard row: the default service, whose token
+// cache answers a token it has seen.
+var ginAuthguard = routerCase{name: "authguard", build: func(_ testing.TB, f *fixture) target {
+	r := gin.New()
+	r.GET(route, ginauth.Require(f.svc), ginOK)
+	return newHTTPTarget(r)
+}}
+
 var ginCases = []routerCase{
 	{name: "none", open: true, build: func(_ testing.TB, _ *fixture) target {
 		r := gin.New()
 		r.GET(route, ginOK)
 		return newHTTPTarget(r)
 	}},
-	{name: "authguard", build: func(_ testing.TB, f *fixture) target {
-		r := gin.New()
-		r.GET(route, ginauth.Require(f.svc), ginOK)
-		return newHTTPTarget(r)
-	}},
+	ginAuthguard,
+	coldCase(ginAuthguard),
 	{name: "gin-jwt", build: func(tb testing.TB, f *fixture) target {
 		r := gin.New()
 		r.GET(route, newGinJWT(tb, f).MiddlewareFunc(), ginOK)

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,27 +51,42 @@ type golangJWTClaims struct {
 // jwtauth too (gin-jwt and gofiber/contrib jwt have no leeway setting).
 const leeway = 5 * time.Second
 
-// guardCase is one row of BenchmarkGuard. prepare does the per-token setup
-// once (outside the measured loop) and returns the per-request work: verify
-// tok and return nil only when it is accepted.
+// guardCase is one row of BenchmarkGuard. prepare does the setup once
+// (outside the measured loop) and returns the per-request work: verify the
+// token tok, whose Authorization header value is auth[0] ("Bearer " and
+// tok), and return nil only when it is accepted.
 type guardCase struct {
 	name    string
-	prepare func(f *fixture, tok string) func() error
+	prepare func(f *fixture) verifyFunc
 }
+
+// verifyFunc verifies one token; see guardCase.
+type verifyFunc func(tok string, auth []string) error
 
 var guardCases = []guardCase{
 	{"authguard", buildAuthguardGuard},
+	{"authguard-cold", buildAuthguardCold},
 	{"golang-jwt", buildGolangJWT},
 	{"jwtauth", buildJWTAuthVerify},
 }
 
+// buildAuthguardCold is buildAuthguardGuard over the service whose token
+// cache is off: every request verifies.
+func buildAuthguardCold(f *fixture) verifyFunc {
+	c := *f
+	c.svc = f.cold
+	return buildAuthguardGuard(&c)
+}
+
 // buildAuthguardGuard is the whole per-request guard the adapters call:
-// bearer parsing, strict verification, session liveness, the Principal.
-func buildAuthguardGuard(f *fixture, tok string) func() error {
+// bearer parsing, the token cache (or strict verification), session
+// liveness, the Principal.
+func buildAuthguardGuard(f *fixture) verifyFunc {
 	ctx := context.Background()
-	req := &bearerRequest{auth: []string{"Bearer " + tok}}
+	req := &bearerRequest{}
 	g := wire.New(f.svc).Require()
-	return func() error {
+	return func(_ string, auth []string) error {
+		req.auth = auth
 		p, resp := g.Check(ctx, req, nil, nil)
 		if resp != nil {
 			return errors.New(string(resp.Body))
@@ -85,7 +101,7 @@ func buildAuthguardGuard(f *fixture, tok string) func() error {
 // buildGolangJWT is golang-jwt v5's ParseWithClaims with the checks
 // authguard applies that it offers. The options are built once, outside the
 // measured loop, as a server would.
-func buildGolangJWT(f *fixture, tok string) func() error {
+func buildGolangJWT(f *fixture) verifyFunc {
 	var key any = f.verifyKey
 	keyFunc := func(*jwt.Token) (any, error) { return key, nil }
 	opts := []jwt.ParserOption{
@@ -97,7 +113,7 @@ func buildGolangJWT(f *fixture, tok string) func() error {
 		jwt.WithStrictDecoding(),
 		jwt.WithLeeway(leeway),
 	}
-	return func() error {
+	return func(tok string, _ []string) error {
 		var c golangJWTClaims
 		_, err := jwt.ParseWithClaims(tok, &c, keyFunc, opts...)
 		if err == nil && c.SessionID == "" {
@@ -122,9 +138,9 @@ func newJWTAuth(f *fixture) *jwtauth.JWTAuth {
 }
 
 // buildJWTAuthVerify is jwtauth.VerifyToken: parse, verify, validate.
-func buildJWTAuthVerify(f *fixture, tok string) func() error {
+func buildJWTAuthVerify(f *fixture) verifyFunc {
 	ja := newJWTAuth(f)
-	return func() error {
+	return func(tok string, _ []string) error {
 		t, err := jwtauth.VerifyToken(ja, tok)
 		if err == nil && t == nil {
 			err = errors.New("no token")
@@ -133,47 +149,71 @@ func buildJWTAuthVerify(f *fixture, tok string) func() error {
 	}
 }
 
-// BenchmarkGuard compares authguard's whole guard without a router with
-// golang-jwt's ParseWithClaims and go-chi/jwtauth's verification of the
-// same token.
+// BenchmarkGuard compares authguard's whole guard without a router, warm
+// (a token its cache holds) and cold (cache off: every request verifies),
+// with golang-jwt's ParseWithClaims and go-chi/jwtauth's verification of
+// the same tokens: one token, or n distinct ones presented in turn.
 func BenchmarkGuard(b *testing.B) {
 	for _, alg := range algs {
 		b.Run(alg, func(b *testing.B) {
-			f := newFixture(b, alg)
-			for range rounds(b) {
-				for _, gc := range guardCases {
-					b.Run(gc.name, func(b *testing.B) {
-						checkGuard(b, f, gc.prepare)
-						verify := gc.prepare(f, f.token)
-						measure(b, func() bool { return verify() == nil })
-					})
-				}
+			f := newFixture(b, alg, tokenCounts(b))
+			for _, n := range tokenCounts(b) {
+				set := f.sets[n]
+				b.Run("tokens-"+strconv.Itoa(n), func(b *testing.B) {
+					f.warm(b, set)
+					for range rounds(b) {
+						for _, gc := range guardCases {
+							b.Run(gc.name, func(b *testing.B) {
+								verify := gc.prepare(f)
+								checkGuard(b, f, verify)
+								i := 0
+								measure(b, func() bool {
+									err := verify(set.toks[i], set.auth[i])
+									if i++; i == n {
+										i = 0
+									}
+									return err == nil
+								})
+							})
+						}
+					}
+				})
 			}
 		})
 	}
 }
 
 // checkGuard asserts that verify accepts the valid token and refuses the
-// bad ones.
-func checkGuard(tb testing.TB, f *fixture, prepare func(*fixture, string) func() error) {
+// bad ones, then accepts the valid one again.
+func checkGuard(tb testing.TB, f *fixture, verify verifyFunc) {
 	tb.Helper()
-	if err := prepare(f, f.token)(); err != nil {
+	check := func(tok string) error { return verify(tok, []string{"Bearer " + tok}) }
+	if err := check(f.token); err != nil {
 		tb.Fatalf("valid token refused: %v", err)
 	}
 	for what, bad := range f.badTokens() {
-		if prepare(f, bad)() == nil {
+		if check(bad) == nil {
 			tb.Fatalf("%s accepted", what)
 		}
+	}
+	if err := check(f.token); err != nil {
+		tb.Fatalf("valid token refused after bad ones: %v", err)
 	}
 }
 
 func TestGuardContenders(t *testing.T) {
 	for _, alg := range algs {
 		t.Run(alg, func(t *testing.T) {
-			f := newFixture(t, alg)
+			f := newFixture(t, alg, []int{testSet})
 			for _, gc := range guardCases {
 				t.Run(gc.name, func(t *testing.T) {
-					checkGuard(t, f, gc.prepare)
+					verify := gc.prepare(f)
+					checkGuard(t, f, verify)
+					for i, tok := range f.sets[testSet].toks {
+						if err := verify(tok, f.sets[testSet].auth[i]); err != nil {
+							t.Fatalf("token %d of the set: %v", i, err)
+						}
+					}
 				})
 			}
 		})

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/authguard/authguard/core/token"
@@ -10,16 +11,35 @@ import (
 // Authenticate verifies an access token (strictly, see token.KeySet.Verify) and
 // checks that its session is live, with no store round trip. It is the hot
 // path of every guard.
+//
+// A token that passed every check is kept in the service's token cache (see
+// Config.TokenCacheMaxEntries): the next request presenting exactly that
+// token skips the signature and claim parsing, but is still refused once
+// the token expires (with Leeway, on the service clock), once its session
+// is revoked here or by any instance sharing the store, or once a key of the
+// key set is removed or added (the token is then verified again). The
+// returned Principal is shared by every request presenting the same token:
+// treat it as read-only.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
-	var c token.AccessClaims
 	now := s.now()
+	if p, ok := s.cached(accessToken, now); ok {
+		if err := s.live.check(ctx, s.sessions, p.SessionID, p.Subject, now); err != nil {
+			if errors.Is(err, ErrInvalidToken) {
+				s.forgetToken(accessToken)
+			}
+			return nil, err
+		}
+		return p, nil
+	}
+	keyGen := s.keys.Generation() // before verifying: a key removed meanwhile changes it
+	var c token.AccessClaims
 	if err := s.verify(accessToken, &c, now, false); err != nil {
 		return nil, err
 	}
 	if err := s.live.check(ctx, s.sessions, c.SessionID, c.Subject, now); err != nil {
 		return nil, err
 	}
-	return &Principal{
+	p := &Principal{
 		Subject:   c.Subject,
 		SessionID: c.SessionID,
 		Roles:     c.Roles,
@@ -27,7 +47,9 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		IssuedAt:  time.Unix(c.IssuedAt, 0).UTC(),
 		ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(),
 		AuthTime:  time.Unix(c.AuthTime, 0).UTC(),
-	}, nil
+	}
+	s.admit(accessToken, &c, p, keyGen)
+	return p, nil
 }
 
 func (s *Service) verify(accessToken string, c *token.AccessClaims, now time.Time, ignoreExpiry bool) error {

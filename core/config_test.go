@@ -133,3 +133,30 @@ func (refusingAuth) Authenticate(context.Context, string, string) (Identity, err
 func (refusingAuth) Lookup(context.Context, string) (Identity, error) {
 	return Identity{}, ErrInvalidCredentials
 }
+
+func TestConfigTokenCache(t *testing.T) {
+	key, err := token.GenerateKey(token.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := token.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Config{Issuer: "https://api.example.com", Audience: "app", Keys: ks, Store: memstore.New(), Authenticator: refusingAuth{}}
+	got, err := c.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TokenCacheMaxEntries != 200000 || got.TokenCacheMaxBytes != 128<<20 {
+		t.Fatalf("token cache defaults: %d entries, %d bytes", got.TokenCacheMaxEntries, got.TokenCacheMaxBytes)
+	}
+	c.TokenCacheMaxBytes = 1000
+	if _, err := c.withDefaults(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "TokenCacheMaxBytes") {
+		t.Fatalf("a 1000-byte token cache: %v", err)
+	}
+	c.TokenCacheMaxBytes, c.TokenCacheMaxEntries = 0, -1
+	if got, err := c.withDefaults(); err != nil || got.TokenCacheMaxEntries != -1 || newTokenCache(&got) != nil {
+		t.Fatalf("a token cache turned off: %v", err)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Principal is the authenticated caller of a guarded request.
+// Principal is the authenticated caller of a guarded request. The one
+// Service.Authenticate returns for a cached token is shared by every
+// request presenting that token, concurrently: treat it as read-only.
 type Principal struct {
 	// Subject is the user id (sub).
 	Subject string

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authguard/authguard/core/internal/tokencache"
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"
 )
@@ -26,6 +27,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	live     *liveness
+	tokens   *tokencache.Cache[verifiedToken] // nil when turned off
 	repairs  repairs
 
 	stopOnce sync.Once
@@ -51,6 +53,7 @@ func New(cfg Config) (*Service, error) {
 		log:      c.Logger,
 		now:      c.Now,
 		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
+		tokens:   newTokenCache(&c),
 		stop:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 	}

@@ -25,10 +25,11 @@ type keySnapshot struct {
 	sole    *Key // the only key, when exactly one is configured
 	mac     bool
 	jwks    []byte // nil when no asymmetric key is configured
+	gen     uint64 // one more than the snapshot it replaced
 }
 
-func newSnapshot(signing *Key, keys map[string]*Key) *keySnapshot {
-	s := &keySnapshot{signing: signing, keys: keys}
+func newSnapshot(signing *Key, keys map[string]*Key, gen uint64) *keySnapshot {
+	s := &keySnapshot{signing: signing, keys: keys, gen: gen}
 	for _, k := range keys {
 		s.mac = k.mac
 		if len(keys) == 1 {
@@ -62,7 +63,7 @@ func NewKeySet(signing *Key, verifyOnly ...*Key) (*KeySet, error) {
 		keys[k.kid] = k
 	}
 	ks := &KeySet{}
-	ks.cur.Store(newSnapshot(signing, keys))
+	ks.cur.Store(newSnapshot(signing, keys, 1))
 	return ks, nil
 }
 
@@ -84,7 +85,7 @@ func (ks *KeySet) modify(f func(old *keySnapshot, keys map[string]*Key) (*Key, e
 	if err != nil {
 		return err
 	}
-	ks.cur.Store(newSnapshot(signing, keys))
+	ks.cur.Store(newSnapshot(signing, keys, old.gen+1))
 	return nil
 }
 
@@ -143,6 +144,18 @@ func (ks *KeySet) RemoveKey(kid string) error {
 		delete(keys, kid)
 		return old.signing, nil
 	})
+}
+
+// Generation identifies the set's current keys: it changes whenever a key
+// is added, removed or made the signing key, and never returns to an
+// earlier value. A token verified while Generation was g needs no new key
+// lookup as long as Generation is still g (the service's token cache relies
+// on it: a removed key drops the tokens it signed). The empty set is 0.
+func (ks *KeySet) Generation() uint64 {
+	if s := ks.cur.Load(); s != nil {
+		return s.gen
+	}
+	return 0
 }
 
 // SigningKey returns the current signing key.

@@ -17,7 +17,12 @@
 //	                   cpu-ns/op when reported, else in ns/op)
 //	-target spec       a target to check, repeatable:
 //	                   "GROUP: ROW METRIC <= FACTOR x OTHER", for example
-//	                   "Guard/EdDSA: authguard ns/op <= 1.15 x golang-jwt"
+//	                   "Guard/EdDSA: authguard ns/op <= 1.15 x golang-jwt";
+//	                   "GROUP: ROW METRIC <= LIMIT", an absolute bound on the
+//	                   median, for example "Guard/EdDSA: authguard ns/op <= 1000";
+//	                   either form with "over OPEN" after the metric compares
+//	                   costs above the row OPEN (the router alone), for example
+//	                   "Chi/EdDSA: authguard cpu-ns/op over none <= 0.2 x jwtauth"
 //	-order a,b,...     print the groups whose name starts with a first, then
 //	                   those starting with b, and so on (default: input order)
 //	-strict            exit with status 1 when a target fails or is missing
@@ -284,24 +289,25 @@ func table(w io.Writer, g *group, prefs []string, open string) {
 	fmt.Fprintln(w)
 }
 
-// target is one "GROUP: ROW METRIC <= FACTOR x OTHER" check.
+// target is one "GROUP: ROW METRIC [over OPEN] <= FACTOR x OTHER" check,
+// or, with no OTHER, one "GROUP: ROW METRIC [over OPEN] <= LIMIT" bound.
 type target struct {
-	spec, group, row, metric, other string
-	factor                          float64
+	spec, group, row, metric, open, other string
+	factor                                float64
 }
 
-var targetRE = regexp.MustCompile(`^\s*(\S+):\s*(\S+)\s+(ns/op|cpu-ns/op|B/op|allocs/op)\s*<=\s*([0-9.]+)\s*x\s*(\S+)\s*$`)
+var targetRE = regexp.MustCompile(`^\s*(\S+):\s*(\S+)\s+(ns/op|cpu-ns/op|B/op|allocs/op)(?:\s+over\s+(\S+))?\s*<=\s*([0-9.]+)(?:\s*x\s*(\S+))?\s*$`)
 
 func parseTarget(spec string) (target, error) {
 	m := targetRE.FindStringSubmatch(spec)
 	if m == nil {
-		return target{}, fmt.Errorf("target %q: want \"GROUP: ROW METRIC <= FACTOR x OTHER\"", spec)
+		return target{}, fmt.Errorf("target %q: want \"GROUP: ROW METRIC [over OPEN] <= FACTOR x OTHER\" or \"GROUP: ROW METRIC [over OPEN] <= LIMIT\"", spec)
 	}
-	f, err := strconv.ParseFloat(m[4], 64)
+	f, err := strconv.ParseFloat(m[5], 64)
 	if err != nil {
 		return target{}, fmt.Errorf("target %q: %v", spec, err)
 	}
-	return target{spec: strings.TrimSpace(spec), group: m[1], row: m[2], metric: m[3], factor: f, other: m[5]}, nil
+	return target{spec: strings.TrimSpace(spec), group: m[1], row: m[2], metric: m[3], open: m[4], factor: f, other: m[6]}, nil
 }
 
 // check evaluates t; ok is false when it fails or its rows are missing.
@@ -310,21 +316,48 @@ func (t target) check(rs *results) (verdict string, ok bool) {
 	if g == nil {
 		return "MISSING (no group " + t.group + ")", false
 	}
-	a, b := g.row(t.row), g.row(t.other)
-	if a == nil || b == nil {
-		return "MISSING (no row " + t.row + " or " + t.other + ")", false
+	names := []string{t.row}
+	if t.other != "" {
+		names = append(names, t.other)
 	}
-	av, aok := a.median(t.metric)
-	bv, bok := b.median(t.metric)
-	if !aok || !bok {
-		return "MISSING (no " + t.metric + ")", false
+	if t.open != "" {
+		names = append(names, t.open)
 	}
-	r := ratio(a, b, nil, t.metric)
+	for _, n := range names {
+		if r := g.row(n); r == nil {
+			return "MISSING (no row " + n + ")", false
+		} else if _, ok := r.median(t.metric); !ok {
+			return "MISSING (no " + t.metric + " in " + n + ")", false
+		}
+	}
+	a := g.row(t.row)
+	var o *row
+	over := ""
+	if t.open != "" {
+		o, over = g.row(t.open), " over "+t.open
+	}
+	av := a.mustMedian(t.metric)
+	if o != nil {
+		av -= o.mustMedian(t.metric)
+	}
+	if t.other == "" {
+		verdict = "PASS"
+		if av > t.factor {
+			verdict = "FAIL"
+		}
+		return fmt.Sprintf("%s: %s %s%s (limit %s)", verdict, t.row, num(av), over, num(t.factor)), av <= t.factor
+	}
+	b := g.row(t.other)
+	bv := b.mustMedian(t.metric)
+	if o != nil {
+		bv -= o.mustMedian(t.metric)
+	}
+	r := ratio(a, b, o, t.metric)
 	verdict = "PASS"
 	if r > t.factor {
 		verdict = "FAIL"
 	}
-	return fmt.Sprintf("%s: %s (median %s %s, %s %s)", verdict, fmtRatio(r), t.row, num(av), t.other, num(bv)), r <= t.factor
+	return fmt.Sprintf("%s: %s (median%s %s %s, %s %s)", verdict, fmtRatio(r), over, t.row, num(av), t.other, num(bv)), r <= t.factor
 }
 
 type targetFlags []target

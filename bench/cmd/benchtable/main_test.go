@@ -63,9 +63,14 @@ func TestMedianAndTables(t *testing.T) {
 		"Guard/EdDSA: authguard ns/op <= 1.15 x golang-jwt",
 		"Gin/HS256: authguard ns/op <= 1 x gin-jwt",
 		"Gin/HS256: authguard allocs/op <= 1 x gin-jwt",
-		"Gin/HS256: authguard cpu-ns/op <= 0.2 x gin-jwt", // 3000 > 2200: fails
-		"Gin/HS256: gin-jwt ns/op <= 1 x authguard",       // fails
-		"Chi/HS256: authguard ns/op <= 1 x jwtauth",       // missing
+		"Gin/HS256: authguard cpu-ns/op <= 0.2 x gin-jwt",            // 3000 > 2200: fails
+		"Gin/HS256: gin-jwt ns/op <= 1 x authguard",                  // fails
+		"Chi/HS256: authguard ns/op <= 1 x jwtauth",                  // missing
+		"Gin/HS256: authguard cpu-ns/op over none <= 0.2 x gin-jwt",  // 2000 vs 10000: passes
+		"Gin/HS256: authguard cpu-ns/op over none <= 0.19 x gin-jwt", // fails
+		"Gin/HS256: authguard cpu-ns/op over none <= 2000",           // passes
+		"Guard/EdDSA: authguard ns/op <= 100",                        // 110: fails
+		"Gin/HS256: authguard cpu-ns/op over nobody <= 1000",         // missing
 	} {
 		tg, err := parseTarget(s)
 		if err != nil {
@@ -78,8 +83,8 @@ func TestMedianAndTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failed != 3 {
-		t.Errorf("failed = %d, want 3\n%s", failed, out.String())
+	if failed != 6 {
+		t.Errorf("failed = %d, want 6\n%s", failed, out.String())
 	}
 	got := out.String()
 	single, gin, guard := strings.Index(got, "#### Single"), strings.Index(got, "#### Gin/HS256"), strings.Index(got, "#### Guard/EdDSA")
@@ -100,6 +105,11 @@ func TestMedianAndTables(t *testing.T) {
 		"PASS: 0.92x (median authguard 110, golang-jwt 120)",
 		"FAIL: 4.33x (median gin-jwt 26000, authguard 6000)",
 		"MISSING (no group Chi/HS256)",
+		"PASS: 0.20x (median over none authguard 2000, gin-jwt 10000)",
+		"FAIL: 0.20x (median over none authguard 2000, gin-jwt 10000)",
+		"PASS: authguard 2000 over none (limit 2000)",
+		"FAIL: authguard 110 (limit 100)",
+		"MISSING (no row nobody)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
@@ -108,7 +118,7 @@ func TestMedianAndTables(t *testing.T) {
 }
 
 func TestParseTargetRejects(t *testing.T) {
-	for _, s := range []string{"", "Guard: authguard <= 1 x golang-jwt", "Guard: a ns/op < 1 x b"} {
+	for _, s := range []string{"", "Guard: authguard <= 1 x golang-jwt", "Guard: a ns/op < 1 x b", "Guard: a ns/op over <= 1", "Guard: a ns/op <= x b"} {
 		if _, err := parseTarget(s); err == nil {
 			t.Errorf("parseTarget(%q) accepted", s)
 		}

@@ -1,0 +1,74 @@
+package core
+
+import (
+	"strings"
+	"time"
+
+	"github.com/authguard/authguard/core/internal/tokencache"
+	"github.com/authguard/authguard/core/token"
+)
+
+// verifiedToken is what the token cache keeps for an access token that
+// passed every check of Authenticate: the principal it yields (shared by
+// every request presenting the token), the key-set generation it was
+// verified under, and the times that bound its validity.
+type verifiedToken struct {
+	p      *Principal
+	keyGen uint64
+	from   int64 // the later of iat and nbf
+	exp    int64
+}
+
+// entryOverhead is charged to every cache entry besides the token and
+// claim bytes: the principal, the entry, the map slot and the key header,
+// with the slack of the slot slice and the map growing by doubling.
+const entryOverhead = 448
+
+// newTokenCache returns the cache of verified tokens, or nil when c turns
+// it off.
+func newTokenCache(c *Config) *tokencache.Cache[verifiedToken] {
+	if c.TokenCacheMaxEntries < 0 {
+		return nil
+	}
+	return tokencache.New[verifiedToken](c.TokenCacheMaxEntries, c.TokenCacheMaxBytes)
+}
+
+// cached returns the principal the cache holds for accessToken, when the
+// token is still within its lifetime (with leeway, on the service clock)
+// and no key of the key set changed since it was verified. Anything else is
+// a miss and the token is verified again, which gives the refusal its exact
+// reason (a removed key, an expired token).
+func (s *Service) cached(accessToken string, now time.Time) (*Principal, bool) {
+	if s.tokens == nil || len(accessToken) > s.cfg.MaxTokenBytes {
+		return nil, false
+	}
+	e, ok := s.tokens.Get(accessToken)
+	if !ok {
+		return nil, false
+	}
+	if e.keyGen != s.keys.Generation() || e.from > now.Add(s.cfg.Leeway).Unix() || now.Add(-s.cfg.Leeway).Unix() >= e.exp {
+		s.tokens.Delete(accessToken)
+		return nil, false
+	}
+	return e.p, true
+}
+
+// admit caches the principal of an access token that passed every check,
+// verified while the key set was at generation keyGen.
+func (s *Service) admit(accessToken string, c *token.AccessClaims, p *Principal, keyGen uint64) {
+	if s.tokens == nil {
+		return
+	}
+	// The claim strings share one decoded payload (three quarters of the
+	// payload segment); the aud and roles elements share one slice.
+	payload := (strings.LastIndexByte(accessToken, '.') - strings.IndexByte(accessToken, '.')) * 3 / 4
+	size := len(accessToken) + payload + 16*(len(c.Audience)+len(c.Roles)) + entryOverhead
+	s.tokens.Put(accessToken, verifiedToken{p: p, keyGen: keyGen, from: max(c.IssuedAt, c.NotBefore), exp: c.ExpiresAt}, size)
+}
+
+// forgetToken drops accessToken from the cache: its session was refused.
+func (s *Service) forgetToken(accessToken string) {
+	if s.tokens != nil {
+		s.tokens.Delete(accessToken)
+	}
+}

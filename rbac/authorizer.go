@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/authguard/authguard/core"
@@ -77,6 +78,11 @@ type Authorizer struct {
 	e     Enforcer
 	opts  options
 	cache *decisionCache // nil when off
+
+	// edit serialises Reload with the changes made through the Authorizer
+	// (the role administration): a reload that read the stored policy
+	// before a change was stored must not apply it after the change.
+	edit sync.Mutex
 
 	fresh   atomic.Pointer[freshness] // set by a Watcher (see Watch)
 	watched atomic.Bool               // a Watcher is running
@@ -256,8 +262,15 @@ func (a *Authorizer) domainOf(ctx context.Context, p *core.Principal, object str
 // Reload reads the whole policy again from the enforcer's adapter (a
 // watcher's callback calls it when another instance changed the policy) and
 // then forgets every cached decision. On error the enforcer keeps the
-// policy it had, and the cache is emptied all the same.
+// policy it had, and the cache is emptied all the same. Changes made
+// through the Authorizer (RoleAdmin) wait for a Reload under way, and a
+// Reload waits for them, so that a reload never puts back in memory a rule
+// that a change removed after the reload had read the stored policy. A
+// change made through the enforcer directly during a Reload can be undone
+// in memory that way until the next Reload.
 func (a *Authorizer) Reload() error {
+	a.edit.Lock()
+	defer a.edit.Unlock()
 	err := a.e.LoadPolicy()
 	a.PolicyChanged()
 	if err != nil {

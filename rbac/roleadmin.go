@@ -121,8 +121,10 @@ func (r *RoleAdmin) change(ctx context.Context, event string, c RoleChange, appl
 	}
 	changed := false
 	if err == nil {
+		r.a.edit.Lock() // never between a Reload's read and its apply
 		changed, err = apply(c.Subject, c.Role)
 		r.a.PolicyChanged() // also after a failure: the enforcer may have half-applied it
+		r.a.edit.Unlock()
 		if err != nil {
 			err = unavailable("change role", err)
 		}

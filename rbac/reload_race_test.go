@@ -3,6 +3,7 @@ package rbac_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,5 +107,42 @@ func TestRevokeDuringReloadStaysRevoked(t *testing.T) {
 	}
 	if roles, err := admin.Roles(ctx, uid); err != nil || len(roles) != 0 {
 		t.Errorf("Roles after the revocation = %v, %v; want none", roles, err)
+	}
+}
+
+// A subject that is itself a role of the policy, because the directory
+// knows an account of that name, gets no role and loses none through the
+// administration: "g, user, admin" would make every user an admin, and
+// removing "g, admin, user" would take the user role from every admin.
+func TestRoleAdminRefusesRoleAsSubject(t *testing.T) {
+	ctx := context.Background()
+	x := newAdminFixture(t)
+	uid := x.f.UserID
+	if err := x.admin.Grant(ctx, x.change(uid, "user")); err != nil {
+		t.Fatal(err)
+	}
+	named, err := rbac.NewRoleAdmin(x.f.Service, x.a, func(_ context.Context, s string) (bool, error) {
+		return s == "user" || s == "admin" || s == uid, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := named.Grant(ctx, x.change("user", "admin")); !errors.Is(err, core.ErrInvalidRequest) {
+		t.Errorf("Grant(admin) to the subject named like the role user = %v, want ErrInvalidRequest", err)
+	}
+	if ok, err := x.a.Authorize(ctx, &core.Principal{Subject: uid}, "roles", "write"); err != nil || ok {
+		t.Errorf("a plain user may write roles: Authorize = %v, %v", ok, err)
+	}
+	if err := named.Revoke(ctx, x.change("admin", "user")); !errors.Is(err, core.ErrInvalidRequest) {
+		t.Errorf("Revoke(user) from the subject named like the role admin = %v, want ErrInvalidRequest", err)
+	}
+	if has, err := x.a.HasAnyRole(ctx, &core.Principal{Subject: "admin"}, "user"); err != nil || !has {
+		t.Errorf("the role admin no longer inherits user: HasAnyRole = %v, %v", has, err)
+	}
+	if err := named.Grant(ctx, x.change(uid, "admin")); err != nil {
+		t.Errorf("Grant to an account: %v", err)
+	}
+	if !strings.Contains(x.f.Logs.String(), `"reason":"subject_is_role"`) {
+		t.Error("no audit line for the refused change")
 	}
 }

@@ -57,7 +57,8 @@ type RoleChange = core.RoleChange
 // behind the role administration endpoints (GET, PUT and DELETE
 // /auth/admin/roles/{subject}[/{role}]) without a transport. Its errors
 // are the core's: core.ErrNotFound for an unknown subject (404),
-// core.ErrInvalidRequest for a role the policy does not define (400) and
+// core.ErrInvalidRequest for a role the policy does not define, or a
+// subject that is itself one of its roles (400), and
 // core.ErrUnavailable when the enforcer, its adapter or the directory
 // fails (503). Every change, and every refused change, writes an audit line
 // through the service. It is safe for concurrent use.
@@ -117,7 +118,7 @@ func (r *RoleAdmin) Revoke(ctx context.Context, c RoleChange) error {
 func (r *RoleAdmin) change(ctx context.Context, event string, c RoleChange, apply func(user, role string, domain ...string) (bool, error)) error {
 	err := r.checkSubject(ctx, c.Subject)
 	if err == nil {
-		err = r.checkRole(c.Role)
+		err = r.checkRole(c.Subject, c.Role)
 	}
 	changed := false
 	if err == nil {
@@ -157,9 +158,12 @@ func (r *RoleAdmin) checkSubject(ctx context.Context, subject string) error {
 	return nil
 }
 
-// checkRole refuses a name that is no role of the policy: one that
-// permission rules are given to, or that role rules give.
-func (r *RoleAdmin) checkRole(role string) error {
+// checkRole refuses a role that is no role of the policy (a name that
+// permission rules are given to, or that role rules give), and a subject
+// that is one: a role is no account, and changing its roles would change
+// those of everyone who holds it (giving "admin" to a subject named "user"
+// would make every user an admin).
+func (r *RoleAdmin) checkRole(subject, role string) error {
 	subjects, err := r.e.GetAllSubjects()
 	if err != nil {
 		return unavailable("roles", err)
@@ -168,8 +172,12 @@ func (r *RoleAdmin) checkRole(role string) error {
 	if err != nil {
 		return unavailable("roles", err)
 	}
-	if role == "" || (!slices.Contains(subjects, role) && !slices.Contains(roles, role)) {
+	isRole := func(name string) bool { return slices.Contains(subjects, name) || slices.Contains(roles, name) }
+	if role == "" || !isRole(role) {
 		return &core.Error{Kind: core.ErrInvalidRequest, Reason: "unknown_role"}
+	}
+	if isRole(subject) {
+		return &core.Error{Kind: core.ErrInvalidRequest, Reason: "subject_is_role"}
 	}
 	return nil
 }

@@ -146,3 +146,33 @@ func TestRoleAdminRefusesRoleAsSubject(t *testing.T) {
 		t.Error("no audit line for the refused change")
 	}
 }
+
+// A policy from a string stays what the string says: taking a role away
+// in memory does not wipe the text, so that a later Reload reads the
+// policy again instead of failing on an empty one.
+func TestPolicyFromStringSurvivesRevoke(t *testing.T) {
+	ctx := context.Background()
+	e, err := rbac.NewEnforcer(rbac.ModelRBAC, rbac.PolicyFromString(rbac.DefaultPolicy+"g, u-1, admin\ng, u-2, user\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := rbac.New(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DeleteRoleForUser("u-1", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.AddRoleForUser("u-3", "user"); err != nil || !ok {
+		t.Fatalf("AddRoleForUser in memory = %v, %v", ok, err)
+	}
+	a.PolicyChanged()
+	if err := a.Reload(); err != nil {
+		t.Fatalf("Reload after a change in memory: %v", err)
+	}
+	for sub, want := range map[string]bool{"u-1": true, "u-2": true, "u-3": false} {
+		if ok, err := a.Authorize(ctx, &core.Principal{Subject: sub}, "reports", "read"); err != nil || ok != want {
+			t.Errorf("after Reload, %s reads reports = %v, %v; want %v (the string's policy)", sub, ok, err, want)
+		}
+	}
+}

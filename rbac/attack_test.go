@@ -176,3 +176,51 @@ func TestPolicyFromStringSurvivesRevoke(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyLastValueSQLite(t *testing.T)   { testEmptyLastValue(t, sqlAdapter(t, sqliteDB)) }
+func TestEmptyLastValuePostgres(t *testing.T) { testEmptyLastValue(t, sqlAdapter(t, postgresDB)) }
+func TestEmptyLastValueRedis(t *testing.T)    { testEmptyLastValue(t, redisAdapter(t, testRedis(t))) }
+
+// A rule whose last value is empty, which casbin accepts and the adapter
+// stores, loads back as it was stored: otherwise one such rule makes the
+// stored policy unloadable, every Watcher's reload fails (every instance
+// answers 503 once stale) and no instance starts.
+func testEmptyLastValue(t *testing.T, ad policyStore) {
+	e, err := rbac.NewEnforcer(rbac.ModelRBAC, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := [][]string{{"user", "reports", ""}, {"auditor", "", ""}, {"user", "stats", "read"}}
+	for _, r := range rules {
+		if ok, err := e.AddPolicy(r); err != nil || !ok {
+			t.Fatalf("AddPolicy(%q) = %v, %v", r, ok, err)
+		}
+	}
+	if ok, err := e.AddRoleForUser("u-1", "user"); err != nil || !ok {
+		t.Fatalf("AddRoleForUser = %v, %v", ok, err)
+	}
+	if err := e.LoadPolicy(); err != nil {
+		t.Fatalf("reloading what the adapter stored: %v", err)
+	}
+	other, err := rbac.NewEnforcer(rbac.ModelRBAC, ad)
+	if err != nil {
+		t.Fatalf("a new instance on the stored policy: %v", err)
+	}
+	for _, r := range rules {
+		if ok, err := other.HasPolicy(r); err != nil || !ok {
+			t.Errorf("the rule %q was stored but is not loaded: %v, %v", r, ok, err)
+		}
+	}
+	if ok, err := other.Enforce("u-1", "stats", "read"); err != nil || !ok {
+		t.Errorf("Enforce on the reloaded policy = %v, %v", ok, err)
+	}
+	if ok, err := other.RemovePolicy("user", "reports", ""); err != nil || !ok {
+		t.Fatalf("RemovePolicy = %v, %v", ok, err)
+	}
+	if err := e.LoadPolicy(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := e.HasPolicy("user", "reports", ""); ok {
+		t.Error("a removed rule with an empty last value is still stored")
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
 	"github.com/authguard/authguard/rbac"
+	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 )
 
@@ -222,5 +223,72 @@ func testEmptyLastValue(t *testing.T, ad policyStore) {
 	}
 	if ok, _ := e.HasPolicy("user", "reports", ""); ok {
 		t.Error("a removed rule with an empty last value is still stored")
+	}
+}
+
+// Behind a casbin enforcer with its own decision cache (which casbin does
+// not empty when a role rule changes), a role taken away through the
+// administration, or through the enforcer and PolicyChanged, denies the
+// next request all the same.
+func TestCachedEnforcerForgetsRevokedRole(t *testing.T) {
+	ctx := context.Background()
+	db, d, table := sqliteDB(t)
+	sa, err := rbac.NewSQLAdapter(db, d, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := rbac.NewEnforcer(rbac.ModelRBAC, rbac.PolicyFromString(rbac.DefaultPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sa.SavePolicy(seed.GetModel()); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.NewModelFromString(rbac.ModelRBAC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := casbin.NewSyncedCachedEnforcer(m, sa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{rbac.DefaultCacheSize, 0} {
+		a, err := rbac.New(e, rbac.WithCacheSize(size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Authorizer = a }})
+		admin, err := rbac.NewRoleAdmin(f.Service, a, rbac.SubjectsFromStore(f.Store))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &core.Principal{Subject: f.UserID}
+		change := rbac.RoleChange{Actor: &core.Principal{Subject: f.AdminID}, Subject: f.UserID, Role: "admin"}
+		if err := admin.Grant(ctx, change); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := a.Authorize(ctx, p, "reports", "delete"); err != nil || !ok {
+			t.Fatalf("cache %d: after the grant: Authorize = %v, %v", size, ok, err)
+		}
+		if err := admin.Revoke(ctx, change); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := a.Authorize(ctx, p, "reports", "delete"); err != nil || ok {
+			t.Errorf("cache %d: a role revoked through the administration still allows: Authorize = %v, %v", size, ok, err)
+		}
+		if _, err := e.AddRoleForUser(f.UserID, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		a.PolicyChanged()
+		if ok, err := a.Authorize(ctx, p, "reports", "delete"); err != nil || !ok {
+			t.Fatalf("cache %d: after a grant through the enforcer: Authorize = %v, %v", size, ok, err)
+		}
+		if _, err := e.DeleteRoleForUser(f.UserID, "admin"); err != nil {
+			t.Fatal(err)
+		}
+		a.PolicyChanged()
+		if ok, err := a.Authorize(ctx, p, "reports", "delete"); err != nil || ok {
+			t.Errorf("cache %d: a role revoked through the enforcer, then PolicyChanged, still allows: Authorize = %v, %v", size, ok, err)
+		}
 	}
 }

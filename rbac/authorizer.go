@@ -95,7 +95,11 @@ var (
 
 // New returns an Authorizer over e. When e exposes its model (casbin's
 // enforcers do), New checks that its requests have three fields (subject,
-// object, action), or four with WithDomain.
+// object, action), or four with WithDomain. When e is one of casbin's
+// cached enforcers, New turns its cache off: casbin does not empty it when
+// a role rule changes (a role taken away would keep allowing), and the
+// Authorizer's own cache, which is emptied on every change, takes its
+// place.
 func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 	if e == nil {
 		return nil, errors.New("rbac: nil enforcer")
@@ -118,6 +122,9 @@ func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 			return nil, fmt.Errorf("rbac: the model's request definition must have %d fields (%s)", want,
 				map[bool]string{false: "sub, obj, act; WithDomain for sub, dom, obj, act", true: "sub, dom, obj, act"}[o.domain != nil])
 		}
+	}
+	if c, ok := e.(casbinCache); ok {
+		c.EnableCache(false)
 	}
 	a := &Authorizer{e: e, opts: o}
 	if o.cacheSize > 0 {
@@ -287,6 +294,10 @@ func (a *Authorizer) PolicyChanged() {
 		a.cache.invalidate()
 	}
 }
+
+// casbinCache is the switch of the decision cache of casbin's
+// *CachedEnforcer and *SyncedCachedEnforcer.
+type casbinCache interface{ EnableCache(enable bool) }
 
 type domainKey struct{}
 

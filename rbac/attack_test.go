@@ -3,6 +3,8 @@ package rbac_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -290,5 +292,42 @@ func TestCachedEnforcerForgetsRevokedRole(t *testing.T) {
 		if ok, err := a.Authorize(ctx, p, "reports", "delete"); err != nil || ok {
 			t.Errorf("cache %d: a role revoked through the enforcer, then PolicyChanged, still allows: Authorize = %v, %v", size, ok, err)
 		}
+	}
+}
+
+// The decision cache is bounded in bytes, not only in decisions: a caller
+// with any valid token who spells a long name of its own on every request
+// (the method, which is the action of AuthorizeRoute on a route that takes
+// any method; a tenant in the path) must not make the instance keep a copy
+// of each, up to the cache's 65,536 decisions (gigabytes for request lines
+// near net/http's 1 MB limit). Decisions on such long names are computed,
+// not remembered.
+func TestCacheKeepsNoLongKeys(t *testing.T) {
+	const requests, size = 400, 64 << 10
+	a, _ := newAuthorizer(t, "g, alice, user\n", rbac.WithCacheSize(requests))
+	alice := principal("alice")
+	ctx := context.Background()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	long := strings.Repeat("X", size)
+	for i := range requests {
+		if ok, err := a.Authorize(ctx, alice, "reports", fmt.Sprintf("%s%06d", long, i)); err != nil || ok {
+			t.Fatalf("Authorize with an action of its own = %v, %v; want a denial", ok, err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > requests*size/8 {
+		t.Errorf("%d requests naming a %d KiB action each left %d MiB on the heap (%d decisions cached)",
+			requests, size>>10, grown>>20, rbac.CacheLen(a))
+	}
+	for range 2 {
+		if ok, err := a.Authorize(ctx, alice, "reports", "read"); err != nil || !ok {
+			t.Fatalf("Authorize(reports, read) = %v, %v", ok, err)
+		}
+	}
+	if n := rbac.CacheLen(a); n != 1 {
+		t.Errorf("the cache holds %d decisions after one short request, want 1", n)
 	}
 }

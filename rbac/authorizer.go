@@ -33,7 +33,10 @@ type Enforcer interface {
 type DomainFunc func(ctx context.Context, p *core.Principal, object string) (domain string, ok bool)
 
 // DefaultCacheSize is how many decisions an Authorizer remembers unless
-// WithCacheSize says otherwise.
+// WithCacheSize says otherwise. A decision whose subject, domain, object
+// and action together are longer than 512 bytes is never remembered, so
+// that callers who choose a name (a tenant in the path) cannot make the
+// cache hold more than about size times that.
 const DefaultCacheSize = 65536
 
 // Option configures New.

@@ -29,7 +29,10 @@ type Enforcer interface {
 
 // DomainFunc names the domain (tenant) of a request for ModelDomains, from
 // the principal, the request context (see ContextWithDomain) and the object
-// asked for ("" for a role check). ok=false denies the request.
+// asked for ("" for a role check). ok=false denies the request. Name only
+// tenants that exist: casbin remembers the answer for every tenant its
+// matcher is asked about until the policy next loads, so a tenant taken
+// as the caller wrote it lets callers grow memory without bound.
 type DomainFunc func(ctx context.Context, p *core.Principal, object string) (domain string, ok bool)
 
 // DefaultCacheSize is how many decisions an Authorizer remembers unless

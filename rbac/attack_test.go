@@ -331,3 +331,79 @@ func TestCacheKeepsNoLongKeys(t *testing.T) {
 		t.Errorf("the cache holds %d decisions after one short request, want 1", n)
 	}
 }
+
+// A grant made on an instance that has not yet reloaded another instance's
+// revocation of the same role is stored all the same: casbin skips the
+// adapter for a rule its memory already holds, so the grant would be
+// answered as done and be gone at the next reload.
+func TestGrantOnLaggingInstanceIsStored(t *testing.T) {
+	ctx := context.Background()
+	x := newAdminFixture(t) // instance A
+	uid := x.f.UserID
+	if err := x.admin.Grant(ctx, x.change(uid, "admin")); err != nil {
+		t.Fatal(err)
+	}
+	eb, err := rbac.NewEnforcer(rbac.ModelRBAC, x.ad) // instance B, same store
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := rbac.New(eb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminB, err := rbac.NewRoleAdmin(x.f.Service, ab, rbac.SubjectsFromStore(x.f.Store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := adminB.Revoke(ctx, x.change(uid, "admin")); err != nil {
+		t.Fatal(err)
+	}
+	// A has not reloaded yet: its memory still holds the grant.
+	if err := x.admin.Grant(ctx, x.change(uid, "admin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := x.a.Authorize(ctx, &core.Principal{Subject: uid}, "roles", "write"); err != nil || !ok {
+		t.Errorf("a grant answered as done is lost at the next reload: Authorize = %v, %v", ok, err)
+	}
+}
+
+// With a policy kept in memory (PolicyFromString), giving a role already
+// held changes nothing else: a revocation made before stays made.
+func TestGrantOfHeldRoleKeepsMemoryPolicy(t *testing.T) {
+	ctx := context.Background()
+	var a *rbac.Authorizer
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Authorizer = authorizerRef{&a} }})
+	e, err := rbac.NewEnforcer(rbac.ModelRBAC, rbac.PolicyFromString(rbac.DefaultPolicy+"g, "+f.AdminID+", admin\ng, "+f.UserID+", user\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err = rbac.New(e); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := rbac.NewRoleAdmin(f.Service, a, rbac.SubjectsFromStore(f.Store))
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := func(sub, role string) rbac.RoleChange {
+		return rbac.RoleChange{Actor: &core.Principal{Subject: f.AdminID}, Subject: sub, Role: role}
+	}
+	if err := admin.Revoke(ctx, change(f.AdminID, "admin")); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Grant(ctx, change(f.UserID, "user")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := a.Authorize(ctx, &core.Principal{Subject: f.AdminID}, "roles", "write"); err != nil || ok {
+		t.Errorf("a revocation in memory came back after a grant of a held role: Authorize = %v, %v", ok, err)
+	}
+}
+
+// authorizerRef is an Authorizer set after the service that needs it.
+type authorizerRef struct{ a **rbac.Authorizer }
+
+func (r authorizerRef) Authorize(ctx context.Context, p *core.Principal, object, action string) (bool, error) {
+	return (*r.a).Authorize(ctx, p, object, action)
+}

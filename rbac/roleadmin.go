@@ -9,6 +9,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/store"
+	"github.com/casbin/casbin/v2/persist"
 )
 
 // RoleEditor is the part of a casbin enforcer the role administration
@@ -103,8 +104,33 @@ func (r *RoleAdmin) Roles(ctx context.Context, subject string) ([]string, error)
 }
 
 // Grant gives c.Role to c.Subject; giving a role already held succeeds.
+// The grant is stored even when this instance has not yet reloaded another
+// instance's revocation of it.
 func (r *RoleAdmin) Grant(ctx context.Context, c RoleChange) error {
-	return r.change(ctx, "role_granted", c, r.e.AddRoleForUser)
+	return r.change(ctx, "role_granted", c, r.add)
+}
+
+// add gives role to user. casbin writes a rule to the adapter only when its
+// memory lacks it; when its memory holds it and the policy is one that
+// other instances change (its adapter is a PolicyVersioner), the rule may
+// be one another instance has removed from the store since this one last
+// loaded it, so the stored policy is loaded again and the rule added to
+// that. A policy kept in memory only (PolicyFromString) is never reloaded
+// here: that would undo the changes made since it was loaded.
+func (r *RoleAdmin) add(user, role string, _ ...string) (bool, error) {
+	added, err := r.e.AddRoleForUser(user, role)
+	if added || err != nil {
+		return added, err
+	}
+	if a, ok := r.e.(interface{ GetAdapter() persist.Adapter }); !ok {
+		return false, nil
+	} else if _, shared := a.GetAdapter().(PolicyVersioner); !shared {
+		return false, nil
+	}
+	if err := r.e.LoadPolicy(); err != nil {
+		return false, err
+	}
+	return r.e.AddRoleForUser(user, role)
 }
 
 // Revoke takes c.Role from c.Subject; taking a role not held succeeds. The

@@ -407,3 +407,47 @@ type authorizerRef struct{ a **rbac.Authorizer }
 func (r authorizerRef) Authorize(ctx context.Context, p *core.Principal, object, action string) (bool, error) {
 	return (*r.a).Authorize(ctx, p, object, action)
 }
+
+func TestSeedAfterEmptiedPolicySQLite(t *testing.T) { testSeedAfterEmptied(t, sqlAdapter(t, sqliteDB)) }
+func TestSeedAfterEmptiedPolicyPostgres(t *testing.T) {
+	testSeedAfterEmptied(t, sqlAdapter(t, postgresDB))
+}
+func TestSeedAfterEmptiedPolicyRedis(t *testing.T) {
+	testSeedAfterEmptied(t, redisAdapter(t, testRedis(t)))
+}
+
+// A policy emptied on purpose (every rule removed: nobody may do anything)
+// is a policy changed since the seed: the next start must not store the
+// first policy again, which would give back every role taken away.
+func testSeedAfterEmptied(t *testing.T, ad policyStore) {
+	ctx := context.Background()
+	seeder := ad.(rbac.PolicySeeder)
+	first, err := rbac.NewEnforcer(rbac.ModelRBAC, rbac.PolicyFromString(rbac.DefaultPolicy+"g, alice, admin\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := seeder.SeedPolicyCtx(ctx, first.GetModel()); !ok || err != nil {
+		t.Fatalf("first seed: %v, %v", ok, err)
+	}
+	e, err := rbac.NewEnforcer(rbac.ModelRBAC, ad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.GetPolicy()
+	if _, err := e.RemovePolicies(p); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := e.GetGroupingPolicy()
+	if _, err := e.RemoveGroupingPolicies(g); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := seeder.SeedPolicyCtx(ctx, first.GetModel()); ok || err != nil {
+		t.Errorf("a seed over a policy emptied since the first seed = %v, %v; want false", ok, err)
+	}
+	if err := e.LoadPolicy(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.Enforce("alice", "roles", "write"); err != nil || ok {
+		t.Errorf("after the second start alice may write roles again: %v, %v", ok, err)
+	}
+}

@@ -305,7 +305,7 @@ func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) erro
 		return fmt.Errorf("rbac: %s: %w", what, err)
 	}
 	if err = f(tx); err == nil {
-		err = a.bumpVersion(ctx, tx)
+		_, err = a.bumpVersion(ctx, tx)
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -317,20 +317,20 @@ func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) erro
 	return nil
 }
 
-// bumpVersion adds one to the policy version in tx and, in PostgreSQL,
-// queues its announcement, which the server delivers when, and only if, tx
-// commits.
-func (a *SQLAdapter) bumpVersion(ctx context.Context, tx *sql.Tx) error {
+// bumpVersion adds one to the policy version in tx, returns the new one
+// and, in PostgreSQL, queues its announcement, which the server delivers
+// when, and only if, tx commits.
+func (a *SQLAdapter) bumpVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
 	err := tx.QueryRowContext(ctx, a.bump).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("no row in %s: is the store migrated?", VersionTable)
+		return 0, fmt.Errorf("no row in %s: is the store migrated?", VersionTable)
 	}
 	if err != nil || a.d != PostgreSQL {
-		return err
+		return v, err
 	}
 	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", a.channel, strconv.FormatInt(v, 10))
-	return err
+	return v, err
 }
 
 // PolicyVersion returns the stored policy's version, which every change

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/authguard/authguard/core"
@@ -28,11 +29,17 @@ type Enforcer interface {
 
 // DomainFunc names the domain (tenant) of a request for ModelDomains, from
 // the principal, the request context (see ContextWithDomain) and the object
-// asked for ("" for a role check). ok=false denies the request.
+// asked for ("" for a role check). ok=false denies the request. Name only
+// tenants that exist: casbin remembers the answer for every tenant its
+// matcher is asked about until the policy next loads, so a tenant taken
+// as the caller wrote it lets callers grow memory without bound.
 type DomainFunc func(ctx context.Context, p *core.Principal, object string) (domain string, ok bool)
 
 // DefaultCacheSize is how many decisions an Authorizer remembers unless
-// WithCacheSize says otherwise.
+// WithCacheSize says otherwise. A decision whose subject, domain, object
+// and action together are longer than 512 bytes is never remembered, so
+// that callers who choose a name (a tenant in the path) cannot make the
+// cache hold more than about size times that.
 const DefaultCacheSize = 65536
 
 // Option configures New.
@@ -78,6 +85,11 @@ type Authorizer struct {
 	opts  options
 	cache *decisionCache // nil when off
 
+	// edit serialises Reload with the changes made through the Authorizer
+	// (the role administration): a reload that read the stored policy
+	// before a change was stored must not apply it after the change.
+	edit sync.Mutex
+
 	fresh   atomic.Pointer[freshness] // set by a Watcher (see Watch)
 	watched atomic.Bool               // a Watcher is running
 }
@@ -89,7 +101,11 @@ var (
 
 // New returns an Authorizer over e. When e exposes its model (casbin's
 // enforcers do), New checks that its requests have three fields (subject,
-// object, action), or four with WithDomain.
+// object, action), or four with WithDomain. When e is one of casbin's
+// cached enforcers, New turns its cache off: casbin does not empty it when
+// a role rule changes (a role taken away would keep allowing), and the
+// Authorizer's own cache, which is emptied on every change, takes its
+// place.
 func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 	if e == nil {
 		return nil, errors.New("rbac: nil enforcer")
@@ -112,6 +128,9 @@ func New(e Enforcer, opts ...Option) (*Authorizer, error) {
 			return nil, fmt.Errorf("rbac: the model's request definition must have %d fields (%s)", want,
 				map[bool]string{false: "sub, obj, act; WithDomain for sub, dom, obj, act", true: "sub, dom, obj, act"}[o.domain != nil])
 		}
+	}
+	if c, ok := e.(casbinCache); ok {
+		c.EnableCache(false)
 	}
 	a := &Authorizer{e: e, opts: o}
 	if o.cacheSize > 0 {
@@ -256,8 +275,15 @@ func (a *Authorizer) domainOf(ctx context.Context, p *core.Principal, object str
 // Reload reads the whole policy again from the enforcer's adapter (a
 // watcher's callback calls it when another instance changed the policy) and
 // then forgets every cached decision. On error the enforcer keeps the
-// policy it had, and the cache is emptied all the same.
+// policy it had, and the cache is emptied all the same. Changes made
+// through the Authorizer (RoleAdmin) wait for a Reload under way, and a
+// Reload waits for them, so that a reload never puts back in memory a rule
+// that a change removed after the reload had read the stored policy. A
+// change made through the enforcer directly during a Reload can be undone
+// in memory that way until the next Reload.
 func (a *Authorizer) Reload() error {
+	a.edit.Lock()
+	defer a.edit.Unlock()
 	err := a.e.LoadPolicy()
 	a.PolicyChanged()
 	if err != nil {
@@ -274,6 +300,10 @@ func (a *Authorizer) PolicyChanged() {
 		a.cache.invalidate()
 	}
 }
+
+// casbinCache is the switch of the decision cache of casbin's
+// *CachedEnforcer and *SyncedCachedEnforcer.
+type casbinCache interface{ EnableCache(enable bool) }
 
 type domainKey struct{}
 

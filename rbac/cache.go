@@ -10,6 +10,11 @@ import (
 // cacheShards spreads the decision cache over locks.
 const cacheShards = 64
 
+// maxKeyBytes bounds the bytes of a cached decision's names: a decision on
+// longer names (a tenant or an action a caller spells at will) is computed
+// every time, so that the cache holds at most about size times this much.
+const maxKeyBytes = 512
+
 // cacheKey names one decision: a permission (sub, dom, obj, act) or, with
 // role, whether sub holds the role obj in dom.
 type cacheKey struct {
@@ -72,8 +77,12 @@ func (c *decisionCache) get(k cacheKey) (allow, hit bool, gen uint64) {
 }
 
 // put caches a decision computed under generation gen, unless the policy
-// changed since. A full shard drops one entry first.
+// changed since or its names are longer than maxKeyBytes. A full shard
+// drops one entry first.
 func (c *decisionCache) put(k cacheKey, gen uint64, allow bool) {
+	if len(k.sub)+len(k.dom)+len(k.obj)+len(k.act) > maxKeyBytes {
+		return
+	}
 	// The key's strings may share memory with a request's buffers: copy them.
 	k.sub, k.dom, k.obj, k.act = strings.Clone(k.sub), strings.Clone(k.dom), strings.Clone(k.obj), strings.Clone(k.act)
 	h, s := c.locate(&k)

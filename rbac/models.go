@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/casbin/casbin/v2"
@@ -64,10 +65,32 @@ g, admin, user
 
 // PolicyFromString returns a read-only casbin adapter over policy text in
 // casbin's CSV form (one rule a line, "#" starts a comment), such as
-// DefaultPolicy. For a policy file use casbin's file adapter
-// (github.com/casbin/casbin/v2/persist/file-adapter).
+// DefaultPolicy: changes made through the enforcer stay in its memory, and
+// a reload reads the text again. For a policy file use casbin's file
+// adapter (github.com/casbin/casbin/v2/persist/file-adapter).
 func PolicyFromString(policy string) persist.Adapter {
-	return stringadapter.NewAdapter(policy)
+	return textPolicy{stringadapter.NewAdapter(policy)}
+}
+
+// textPolicy is casbin's string adapter with its single changes refused
+// the way casbin's enforcers read as "keep the change in memory only" (the
+// string adapter's own RemovePolicy empties the text, after which every
+// reload fails).
+type textPolicy struct{ *stringadapter.Adapter }
+
+// errNotImplemented is the error text casbin's enforcers ignore from an
+// adapter that does not store changes.
+var errNotImplemented = errors.New("not implemented")
+
+// AddPolicy keeps the text as it is.
+func (textPolicy) AddPolicy(string, string, []string) error { return errNotImplemented }
+
+// RemovePolicy keeps the text as it is.
+func (textPolicy) RemovePolicy(string, string, []string) error { return errNotImplemented }
+
+// RemoveFilteredPolicy keeps the text as it is.
+func (textPolicy) RemoveFilteredPolicy(string, string, int, ...string) error {
+	return errNotImplemented
 }
 
 // NewEnforcer returns a casbin SyncedEnforcer (safe while the policy

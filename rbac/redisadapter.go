@@ -163,8 +163,11 @@ func (a *RedisAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
 	}
 	for _, s := range members {
 		var r []string
-		if err := json.Unmarshal([]byte(s), &r); err != nil || len(r) < 2 || r[0] == "" {
+		if err := json.Unmarshal([]byte(s), &r); err != nil || len(r) < 1 || r[0] == "" {
 			return fmt.Errorf("rbac: load policy: a rule of %s is not a policy type and values", a.rules)
+		}
+		if r = fitRule(m, r); len(r) < 2 {
+			return fmt.Errorf("rbac: load policy: a rule of %s has no value", a.rules)
 		}
 		if err := persist.LoadPolicyArray(r, m); err != nil {
 			return fmt.Errorf("rbac: load policy: %w", err)

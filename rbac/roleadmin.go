@@ -9,6 +9,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/store"
+	"github.com/casbin/casbin/v2/persist"
 )
 
 // RoleEditor is the part of a casbin enforcer the role administration
@@ -57,7 +58,8 @@ type RoleChange = core.RoleChange
 // behind the role administration endpoints (GET, PUT and DELETE
 // /auth/admin/roles/{subject}[/{role}]) without a transport. Its errors
 // are the core's: core.ErrNotFound for an unknown subject (404),
-// core.ErrInvalidRequest for a role the policy does not define (400) and
+// core.ErrInvalidRequest for a role the policy does not define, or a
+// subject that is itself one of its roles (400), and
 // core.ErrUnavailable when the enforcer, its adapter or the directory
 // fails (503). Every change, and every refused change, writes an audit line
 // through the service. It is safe for concurrent use.
@@ -102,8 +104,33 @@ func (r *RoleAdmin) Roles(ctx context.Context, subject string) ([]string, error)
 }
 
 // Grant gives c.Role to c.Subject; giving a role already held succeeds.
+// The grant is stored even when this instance has not yet reloaded another
+// instance's revocation of it.
 func (r *RoleAdmin) Grant(ctx context.Context, c RoleChange) error {
-	return r.change(ctx, "role_granted", c, r.e.AddRoleForUser)
+	return r.change(ctx, "role_granted", c, r.add)
+}
+
+// add gives role to user. casbin writes a rule to the adapter only when its
+// memory lacks it; when its memory holds it and the policy is one that
+// other instances change (its adapter is a PolicyVersioner), the rule may
+// be one another instance has removed from the store since this one last
+// loaded it, so the stored policy is loaded again and the rule added to
+// that. A policy kept in memory only (PolicyFromString) is never reloaded
+// here: that would undo the changes made since it was loaded.
+func (r *RoleAdmin) add(user, role string, _ ...string) (bool, error) {
+	added, err := r.e.AddRoleForUser(user, role)
+	if added || err != nil {
+		return added, err
+	}
+	if a, ok := r.e.(interface{ GetAdapter() persist.Adapter }); !ok {
+		return false, nil
+	} else if _, shared := a.GetAdapter().(PolicyVersioner); !shared {
+		return false, nil
+	}
+	if err := r.e.LoadPolicy(); err != nil {
+		return false, err
+	}
+	return r.e.AddRoleForUser(user, role)
 }
 
 // Revoke takes c.Role from c.Subject; taking a role not held succeeds. The
@@ -117,12 +144,14 @@ func (r *RoleAdmin) Revoke(ctx context.Context, c RoleChange) error {
 func (r *RoleAdmin) change(ctx context.Context, event string, c RoleChange, apply func(user, role string, domain ...string) (bool, error)) error {
 	err := r.checkSubject(ctx, c.Subject)
 	if err == nil {
-		err = r.checkRole(c.Role)
+		err = r.checkRole(c.Subject, c.Role)
 	}
 	changed := false
 	if err == nil {
+		r.a.edit.Lock() // never between a Reload's read and its apply
 		changed, err = apply(c.Subject, c.Role)
 		r.a.PolicyChanged() // also after a failure: the enforcer may have half-applied it
+		r.a.edit.Unlock()
 		if err != nil {
 			err = unavailable("change role", err)
 		}
@@ -155,9 +184,12 @@ func (r *RoleAdmin) checkSubject(ctx context.Context, subject string) error {
 	return nil
 }
 
-// checkRole refuses a name that is no role of the policy: one that
-// permission rules are given to, or that role rules give.
-func (r *RoleAdmin) checkRole(role string) error {
+// checkRole refuses a role that is no role of the policy (a name that
+// permission rules are given to, or that role rules give), and a subject
+// that is one: a role is no account, and changing its roles would change
+// those of everyone who holds it (giving "admin" to a subject named "user"
+// would make every user an admin).
+func (r *RoleAdmin) checkRole(subject, role string) error {
 	subjects, err := r.e.GetAllSubjects()
 	if err != nil {
 		return unavailable("roles", err)
@@ -166,8 +198,12 @@ func (r *RoleAdmin) checkRole(role string) error {
 	if err != nil {
 		return unavailable("roles", err)
 	}
-	if role == "" || (!slices.Contains(subjects, role) && !slices.Contains(roles, role)) {
+	isRole := func(name string) bool { return slices.Contains(subjects, name) || slices.Contains(roles, name) }
+	if role == "" || !isRole(role) {
 		return &core.Error{Kind: core.ErrInvalidRequest, Reason: "unknown_role"}
+	}
+	if isRole(subject) {
+		return &core.Error{Kind: core.ErrInvalidRequest, Reason: "subject_is_role"}
 	}
 	return nil
 }

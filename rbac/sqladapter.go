@@ -181,9 +181,7 @@ func (a *SQLAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
 		if err := rows.Scan(&id, &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]); err != nil {
 			return fmt.Errorf("rbac: load policy: %w", err)
 		}
-		for len(r) > 1 && r[len(r)-1] == "" {
-			r = r[:len(r)-1]
-		}
+		r = fitRule(m, r)
 		if r[0] == "" || len(r) < 2 {
 			return fmt.Errorf("rbac: load policy: row %d of %s has no policy type or no value", id, a.table)
 		}
@@ -195,6 +193,27 @@ func (a *SQLAdapter) LoadPolicyCtx(ctx context.Context, m model.Model) error {
 		return fmt.Errorf("rbac: load policy: %w", err)
 	}
 	return nil
+}
+
+// fitRule returns the stored rule r (its policy type, then its values)
+// with the width m's policy type has: trailing empty values are dropped,
+// then empty values are added up to the model's number of fields, so that
+// a rule whose last values are empty loads as it was stored (casbin wants
+// a "p" rule of exactly the model's width). A type m does not define is
+// returned without its trailing empty values.
+func fitRule(m model.Model, r []string) []string {
+	for len(r) > 1 && r[len(r)-1] == "" {
+		r = r[:len(r)-1]
+	}
+	if r[0] == "" {
+		return r
+	}
+	if ast, ok := m[r[0][:1]][r[0]]; ok {
+		for len(r) < 1+len(ast.Tokens) {
+			r = append(r, "")
+		}
+	}
+	return r
 }
 
 // SavePolicyCtx replaces every stored rule with the rules of m, in one
@@ -286,7 +305,7 @@ func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) erro
 		return fmt.Errorf("rbac: %s: %w", what, err)
 	}
 	if err = f(tx); err == nil {
-		err = a.bumpVersion(ctx, tx)
+		_, err = a.bumpVersion(ctx, tx)
 	}
 	if err != nil {
 		_ = tx.Rollback()
@@ -298,20 +317,20 @@ func (a *SQLAdapter) inTx(ctx context.Context, what string, f func(*sql.Tx) erro
 	return nil
 }
 
-// bumpVersion adds one to the policy version in tx and, in PostgreSQL,
-// queues its announcement, which the server delivers when, and only if, tx
-// commits.
-func (a *SQLAdapter) bumpVersion(ctx context.Context, tx *sql.Tx) error {
+// bumpVersion adds one to the policy version in tx, returns the new one
+// and, in PostgreSQL, queues its announcement, which the server delivers
+// when, and only if, tx commits.
+func (a *SQLAdapter) bumpVersion(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var v int64
 	err := tx.QueryRowContext(ctx, a.bump).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("no row in %s: is the store migrated?", VersionTable)
+		return 0, fmt.Errorf("no row in %s: is the store migrated?", VersionTable)
 	}
 	if err != nil || a.d != PostgreSQL {
-		return err
+		return v, err
 	}
 	_, err = tx.ExecContext(ctx, "SELECT pg_notify($1, $2)", a.channel, strconv.FormatInt(v, 10))
-	return err
+	return v, err
 }
 
 // PolicyVersion returns the stored policy's version, which every change

@@ -113,7 +113,8 @@ var requestDescriptions = map[string]string{
 	"csrf_cross_site":      "cross-site request refused",
 	"csrf_origin":          "origin not allowed",
 	// role administration
-	"unknown_role": "role is not defined by the policy",
+	"unknown_role":    "role is not defined by the policy",
+	"subject_is_role": "subject is a role of the policy, not an account",
 }
 
 // RequestDescription returns the error_description of a 400 invalid_request

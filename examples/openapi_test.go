@@ -168,6 +168,11 @@ func mountedRoutes(t *testing.T, svc *core.Service, roles bool) map[string][]str
 		chiauth.MountRoleAdmin(cr, svc, nil)
 	}
 	if err := chi.Walk(cr, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		// chiauth.MountRoleAdmin routes the other methods too, only to answer
+		// them with the contract's JSON 404 instead of chi's bare 405.
+		if strings.Contains(route, "/admin/roles/") && method != "GET" && method != "PUT" && method != "DELETE" {
+			return nil
+		}
 		out["chi"] = append(out["chi"], norm(method, route))
 		return nil
 	}); err != nil {

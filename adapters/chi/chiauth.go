@@ -197,4 +197,10 @@ func MountRoleAdmin(r chi.Router, svc *core.Service, a wire.RoleAdmin) {
 	for _, m := range [...]string{"GET", "PUT", "DELETE"} {
 		r.Method(m, base+"*", h)
 	}
+	// chi answers a method a pattern has no route for with its own bare 405;
+	// the contract answers any other method here with its JSON 404, which
+	// the handler gives.
+	for _, m := range [...]string{"POST", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"} {
+		r.Method(m, base+"*", h)
+	}
 }

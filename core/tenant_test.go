@@ -12,51 +12,33 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
-	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/token"
 )
 
-// tenantUsers is how an app names the tenant of its accounts: it wraps the
-// password authenticator (embedding keeps its PasswordSetter) and adds the
-// tenant from the app's own data, here a map from subject to tenant.
-type tenantUsers struct {
-	*password.Authenticator
-	mu      sync.Mutex
-	tenants map[string]string
+// tenants names the tenant of each account, as an app's own data would.
+type tenants struct {
+	mu sync.Mutex
+	m  map[string]string
 }
 
-func (u *tenantUsers) tenantOf(subject string) string {
+func (u *tenants) of(subject string) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return u.tenants[subject]
+	return u.m[subject]
 }
 
-func (u *tenantUsers) Authenticate(ctx context.Context, email, pw string) (core.Identity, error) {
-	id, err := u.Authenticator.Authenticate(ctx, email, pw)
-	if err == nil {
-		id.Tenant = u.tenantOf(id.Subject)
-	}
-	return id, err
-}
-
-func (u *tenantUsers) Lookup(ctx context.Context, subject string) (core.Identity, error) {
-	id, err := u.Authenticator.Lookup(ctx, subject)
-	if err == nil {
-		id.Tenant = u.tenantOf(id.Subject)
-	}
-	return id, err
+func (u *tenants) set(subject, tenant string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.m[subject] = tenant
 }
 
 // newTenantFixture is the standard fixture whose authenticator names the
-// tenant of each account from tenants (filled in by the caller).
-func newTenantFixture(t *testing.T) (*authtest.Fixture, *tenantUsers) {
+// tenant of each account from the returned tenants.
+func newTenantFixture(t *testing.T) (*authtest.Fixture, *tenants) {
 	t.Helper()
-	users := &tenantUsers{tenants: map[string]string{}}
-	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) {
-		users.Authenticator = c.Authenticator.(*password.Authenticator)
-		c.Authenticator = users
-	}})
-	return f, users
+	users := &tenants{m: map[string]string{}}
+	return authtest.New(t, authtest.Options{Tenant: users.of}), users
 }
 
 // claimsOf decodes the claim set of an access token (already verified by
@@ -80,7 +62,7 @@ func claimsOf(t *testing.T, accessToken string) map[string]any {
 // token cache.
 func TestTenantClaim(t *testing.T) {
 	f, users := newTenantFixture(t)
-	users.tenants[f.UserID] = "acme"
+	users.set(f.UserID, "acme")
 	ctx := context.Background()
 	tr := login(t, f)
 	if got := claimsOf(t, tr.AccessToken)["tenant"]; got != "acme" {
@@ -94,9 +76,7 @@ func TestTenantClaim(t *testing.T) {
 		t.Fatalf("cached principal %+v, want the same one with tenant acme", hit)
 	}
 
-	users.mu.Lock()
-	users.tenants[f.UserID] = "globex"
-	users.mu.Unlock()
+	users.set(f.UserID, "globex")
 	f.Clock.Advance(time.Minute)
 	next, err := f.Service.Refresh(ctx, tr.RefreshToken, core.ClientInfo{})
 	if err != nil {
@@ -133,9 +113,7 @@ func TestTenantTooLong(t *testing.T) {
 	f, users := newTenantFixture(t)
 	ctx := context.Background()
 	tr := login(t, f)
-	users.mu.Lock()
-	users.tenants[f.UserID] = strings.Repeat("t", token.MaxTenantLength+1)
-	users.mu.Unlock()
+	users.set(f.UserID, strings.Repeat("t", token.MaxTenantLength+1))
 	if _, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password}); !errors.Is(err, core.ErrInternal) {
 		t.Fatalf("login with an oversized tenant: %v, want ErrInternal", err)
 	}
@@ -146,9 +124,7 @@ func TestTenantTooLong(t *testing.T) {
 	if err != nil || len(list) != 1 {
 		t.Fatalf("sessions after the refused login = %d, %v; want only the first", len(list), err)
 	}
-	users.mu.Lock()
-	users.tenants[f.UserID] = strings.Repeat("t", token.MaxTenantLength)
-	users.mu.Unlock()
+	users.set(f.UserID, strings.Repeat("t", token.MaxTenantLength))
 	next, err := f.Service.Refresh(ctx, tr.RefreshToken, core.ClientInfo{})
 	if err != nil {
 		t.Fatalf("the refresh token did not survive the refused refresh: %v", err)

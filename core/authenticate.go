@@ -43,6 +43,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		Subject:   c.Subject,
 		SessionID: c.SessionID,
 		Roles:     c.Roles,
+		Tenant:    c.Tenant,
 		TokenID:   c.ID,
 		IssuedAt:  time.Unix(c.IssuedAt, 0).UTC(),
 		ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(),

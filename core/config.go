@@ -19,6 +19,12 @@ import (
 type Identity struct {
 	Subject string
 	Roles   []string
+	// Tenant is the tenant the account belongs to, carried by the access
+	// token as the claim "tenant" and read back as Principal.Tenant; empty
+	// for single-tenant apps (the token then has no such claim). At most
+	// token.MaxTenantLength bytes of valid UTF-8: a longer one fails the
+	// login or refresh with ErrInternal.
+	Tenant string
 }
 
 // Authenticator checks login credentials. Implementations return an error

@@ -147,6 +147,7 @@ func (s *Service) issue(now time.Time, sess *store.Session, id Identity, refresh
 		ID:        jti,
 		SessionID: sess.ID,
 		Roles:     roles,
+		Tenant:    id.Tenant,
 	}
 	at, err := s.keys.Sign(&claims)
 	if err != nil {

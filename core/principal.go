@@ -16,6 +16,10 @@ type Principal struct {
 	SessionID string
 	// Roles are the roles the token carries.
 	Roles []string
+	// Tenant is the tenant the account belongs to (the token's "tenant"
+	// claim, from Identity.Tenant at login or refresh); empty when the
+	// token names none.
+	Tenant string
 	// TokenID is the access token's jti.
 	TokenID string
 	// IssuedAt, ExpiresAt and AuthTime come from iat, exp and auth_time.

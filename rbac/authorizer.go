@@ -320,3 +320,20 @@ func DomainFromContext(ctx context.Context, _ *core.Principal, _ string) (string
 	d, ok := ctx.Value(domainKey{}).(string)
 	return d, ok && d != ""
 }
+
+// DomainFromTenant is a DomainFunc that names the tenant of the principal
+// (the access token's "tenant" claim, see core.Identity.Tenant), and none
+// (deny) when the token names no tenant. When the request also names a
+// domain with ContextWithDomain (a route parameter such as
+// "/t/{tenant}/..."), the two must be equal, or the request is denied: a
+// user of one tenant never acts in another's domain, whatever the policy
+// gives the same subject id there.
+func DomainFromTenant(ctx context.Context, p *core.Principal, _ string) (string, bool) {
+	if p == nil || p.Tenant == "" {
+		return "", false
+	}
+	if d, set := ctx.Value(domainKey{}).(string); set && d != p.Tenant {
+		return "", false
+	}
+	return p.Tenant, true
+}

@@ -104,6 +104,33 @@ type Options struct {
 	Alg string
 	// Config edits the configuration before core.New.
 	Config func(*core.Config)
+	// Tenant, when set, names the tenant of each account (core.Identity.
+	// Tenant) at every login and refresh, as an app's own Authenticator
+	// wrapping the password authenticator would. It may be called
+	// concurrently.
+	Tenant func(subject string) string
+}
+
+// tenantAuth is the password authenticator with the tenant of Options.Tenant.
+type tenantAuth struct {
+	*password.Authenticator
+	tenant func(subject string) string
+}
+
+func (a tenantAuth) Authenticate(ctx context.Context, email, pw string) (core.Identity, error) {
+	id, err := a.Authenticator.Authenticate(ctx, email, pw)
+	if err == nil {
+		id.Tenant = a.tenant(id.Subject)
+	}
+	return id, err
+}
+
+func (a tenantAuth) Lookup(ctx context.Context, subject string) (core.Identity, error) {
+	id, err := a.Authenticator.Lookup(ctx, subject)
+	if err == nil {
+		id.Tenant = a.tenant(id.Subject)
+	}
+	return id, err
 }
 
 // New builds a fixture and registers its cleanup with t. The service uses a
@@ -134,12 +161,16 @@ func New(t testing.TB, o Options) *Fixture {
 	f := &Fixture{Store: o.Store, Clock: NewClock(Epoch), Auth: auth, Logs: &LogBuffer{}}
 	f.AdminID = createUser(t, ctx, o.Store, AdminEmail, "admin")
 	f.UserID = createUser(t, ctx, o.Store, UserEmail, "user")
+	var authn core.Authenticator = auth
+	if o.Tenant != nil {
+		authn = tenantAuth{Authenticator: auth, tenant: o.Tenant}
+	}
 	cfg := core.Config{
 		Issuer:        Issuer,
 		Audience:      Audience,
 		Keys:          ks,
 		Store:         o.Store,
-		Authenticator: auth,
+		Authenticator: authn,
 		Authorizer: core.StaticAuthorizer{
 			"user":  {"reports:read"},
 			"admin": {"reports:read", "reports:delete"},

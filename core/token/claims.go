@@ -19,12 +19,20 @@ type AccessClaims struct {
 	SessionID string // sid
 	Roles     []string
 	ClientID  string // client_id, omitted when empty
+	// Tenant is the tenant the subject's account belongs to (the private
+	// claim "tenant"), omitted when empty. Verify refuses a tenant claim
+	// that is not a string, is empty or is longer than MaxTenantLength.
+	Tenant string
 }
+
+// MaxTenantLength is the longest tenant claim Sign writes and Verify
+// accepts, in bytes.
+const MaxTenantLength = 256
 
 // Claim names Verify knows. A member whose name equals one of them under
 // Unicode case folding (as encoding/json matches names) without being equal
 // is refused, so no other parser can read a different value.
-var knownClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "auth_time", "client_id", "cnf"}
+var knownClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "roles", "auth_time", "client_id", "cnf", "tenant"}
 
 const (
 	cIss = 1 << iota
@@ -39,12 +47,14 @@ const (
 	cAuthTime
 	cClientID
 	cCnf
+	cTenant
 )
 
 // claimSpans is the parsed claim set, as spans into the decoded payload.
 type claimSpans struct {
 	seen                    uint16
 	iss, sub, jti, sid, cid span
+	tenant                  span
 	exp, iat, nbf, authTime int64
 	audAt, audN             int
 	rolesAt, rolesN         int
@@ -143,6 +153,8 @@ func claimBit(n []byte) uint16 {
 		return cClientID
 	case "cnf":
 		return cCnf
+	case "tenant":
+		return cTenant
 	}
 	return 0
 }
@@ -179,6 +191,10 @@ func (cs *claimSpans) read(s *jsonScanner, bit uint16) (ok bool) {
 		cs.sid, ok = s.str()
 	case cClientID:
 		cs.cid, ok = s.str()
+	case cTenant:
+		cs.tenant, ok = s.str()
+		// Sign never writes an empty tenant: present means named.
+		ok = ok && cs.tenant.a < cs.tenant.b && cs.tenant.b-cs.tenant.a <= MaxTenantLength
 	case cExp:
 		cs.exp, ok = s.numericDate()
 	case cIat:
@@ -353,6 +369,7 @@ func (cs *claimSpans) fill(c *AccessClaims, b []byte) {
 		ID:        str[cs.jti.a:cs.jti.b],
 		SessionID: str[cs.sid.a:cs.sid.b],
 		ClientID:  str[cs.cid.a:cs.cid.b],
+		Tenant:    str[cs.tenant.a:cs.tenant.b],
 	}
 	if cs.seen&cRoles != 0 {
 		c.Roles = list[cs.rolesAt : cs.rolesAt+cs.rolesN : cs.rolesAt+cs.rolesN]

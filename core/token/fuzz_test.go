@@ -139,6 +139,10 @@ func FuzzVerify(f *testing.F) {
 	for _, s := range seedTokens(f) {
 		f.Add(s)
 	}
+	for _, alg := range allAlgs {
+		k := testKey(f, alg)
+		f.Add(mint(f, k, stdHeader(k), stdPayload("tenant", `"acme"`)))
+	}
 	asym, mac := fuzzSets(f)
 	o := testOptions()
 	f.Fuzz(func(t *testing.T, token string) {
@@ -169,6 +173,8 @@ func FuzzClaims(f *testing.F) {
 		f.Add(p)
 	}
 	f.Add([]byte(stdPayload()))
+	f.Add([]byte(stdPayload("tenant", `"acme"`)))
+	f.Add([]byte(stdPayload("client_id", `"cli"`, "tenant", `"t\u00e9nant"`)))
 	k := testKey(f, AlgHS256)
 	ks := testKeySet(f, AlgHS256)
 	h64 := enc(stdHeader(k))
@@ -215,6 +221,10 @@ func FuzzClaims(f *testing.F) {
 		str("jti", c.ID)
 		str("sid", c.SessionID)
 		str("client_id", c.ClientID)
+		str("tenant", c.Tenant)
+		if _, ok := m["tenant"]; ok && (c.Tenant == "" || len(c.Tenant) > MaxTenantLength) {
+			t.Fatalf("tenant %q accepted", c.Tenant)
+		}
 		num := func(name string, got int64) {
 			v, ok := m[name]
 			if !ok {

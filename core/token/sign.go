@@ -22,7 +22,7 @@ func newTokenID() string {
 // the header {"alg","kid","typ":"at+jwt"}.
 //
 // The claims must be complete (iss, sub, aud, sid, iat > 0, exp > iat, valid
-// UTF-8); an empty c.ID is filled with a fresh random jti (128 bits,
+// UTF-8, a tenant of at most MaxTenantLength bytes); an empty c.ID is filled with a fresh random jti (128 bits,
 // base64url) before signing, so the caller can read the jti back from c.
 // Errors wrap ErrSign (and ErrInvalidKey when the set has no signing key).
 func (ks *KeySet) Sign(c *AccessClaims) (string, error) {
@@ -89,6 +89,8 @@ func checkSignClaims(c *AccessClaims) error {
 		return signErr("iat %d out of range", c.IssuedAt)
 	case c.ExpiresAt <= c.IssuedAt || c.ExpiresAt > MaxNumericDate:
 		return signErr("exp %d is not after iat %d", c.ExpiresAt, c.IssuedAt)
+	case len(c.Tenant) > MaxTenantLength:
+		return signErr("tenant longer than %d bytes", MaxTenantLength)
 	case c.NotBefore < 0 || c.NotBefore > MaxNumericDate || c.AuthTime < 0 || c.AuthTime > MaxNumericDate:
 		return signErr("nbf or auth_time out of range")
 	}
@@ -153,6 +155,9 @@ func appendClaimsJSON(b []byte, c *AccessClaims) ([]byte, error) {
 	b = num(b, "auth_time", c.AuthTime)
 	if c.ClientID != "" {
 		b = str(b, "client_id", c.ClientID)
+	}
+	if c.Tenant != "" {
+		b = str(b, "tenant", c.Tenant)
 	}
 	b = append(b, '}')
 	if !ok {

@@ -252,6 +252,7 @@ func securityCases() []securityCase {
 		{name: "R5/case_variant_Sub", token: claims("Sub", `"admin"`), reason: "claims"},
 		{name: "R5/case_variant_AUD", token: claims("AUD", `"other"`), reason: "claims"},
 		{name: "R5/case_variant_Roles", token: claims("Roles", `["root"]`), reason: "claims"},
+		{name: "R5/case_variant_Tenant", token: claims("tenant", `"acme"`, "Tenant", `"other"`), reason: "claims"},
 		{name: "R5/case_variant_Auth_Time", token: claims("Auth_Time", `1`), reason: "claims"},
 		{name: "R5/case_variant_unicode_long_s", token: claims("\u017fub", `"admin"`), reason: "claims"},
 		{name: "R5/case_variant_unicode_long_s_escaped", token: claims(`i\u017fs`, `"x"`), reason: "claims"},
@@ -397,6 +398,20 @@ func securityCases() []securityCase {
 		{name: "R20/jti_number", token: claims("jti", `42`), reason: "claims"},
 		{name: "R20/sid_array", token: claims("sid", `["s"]`), reason: "claims"},
 		{name: "R20/client_id_number", token: claims("client_id", `1`), reason: "claims"},
+		{name: "R20/tenant_ok", token: claims("tenant", `"acme"`)},
+		{name: "R20/tenant_escaped_ok", token: claims("tenant", `"t\u00e9nant-\u0031"`)},
+		{name: "R20/tenant_longest_ok", token: claims("tenant", `"`+strings.Repeat("t", MaxTenantLength)+`"`)},
+		{name: "R20/tenant_too_long", token: claims("tenant", `"`+strings.Repeat("t", MaxTenantLength+1)+`"`), reason: "claims"},
+		{name: "R20/tenant_escapes_too_long", token: claims("tenant", `"`+strings.Repeat(`\u0074`, MaxTenantLength+1)+`"`), reason: "claims"},
+		{name: "R20/tenant_empty", token: claims("tenant", `""`), reason: "claims"},
+		{name: "R20/tenant_number", token: claims("tenant", `1`), reason: "claims"},
+		{name: "R20/tenant_null", token: claims("tenant", `null`), reason: "claims"},
+		{name: "R20/tenant_array", token: claims("tenant", `["acme"]`), reason: "claims"},
+		{name: "R20/tenant_object", token: claims("tenant", `{"id":"acme"}`), reason: "claims"},
+		{name: "R20/tenant_bad_utf8", token: claims("tenant", "\"a\xffb\""), reason: "claims"},
+		{name: "R20/tenant_control_char", token: claims("tenant", "\"a\x01b\""), reason: "claims"},
+		{name: "R20/tenant_duplicate", token: payload(strings.TrimSuffix(stdPayload("tenant", `"acme"`), "}") + `,"tenant":"other"}`), reason: "claims"},
+		{name: "R20/tenant_duplicate_via_escape", token: payload(strings.TrimSuffix(stdPayload("tenant", `"acme"`), "}") + `,"\u0074enant":"other"}`), reason: "claims"},
 		{name: "R20/roles_string", token: claims("roles", `"admin"`), reason: "claims"},
 		{name: "R20/roles_with_number", token: claims("roles", `["admin",1]`), reason: "claims"},
 		{name: "R20/roles_null", token: claims("roles", `null`), reason: "claims"},
@@ -666,6 +681,10 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		"no_roles":  func(c *AccessClaims) { c.Roles = nil },
 		"escapes":   func(c *AccessClaims) { c.Subject = "ü\"\\/\n\t\x01<>&\u2028😀"; c.SessionID = "s\x7f" },
 		"long_role": func(c *AccessClaims) { c.Roles = []string{strings.Repeat("r", 3000)} },
+		"tenant":    func(c *AccessClaims) { c.Tenant = "acme-eu" },
+		"tenant_longest_escaped": func(c *AccessClaims) {
+			c.Tenant = strings.Repeat("é\"", MaxTenantLength/3)
+		},
 	}
 	for _, alg := range allAlgs {
 		for name, edit := range variants {
@@ -780,21 +799,32 @@ func TestSignClaimsJSON(t *testing.T) {
 	if len(m) != 11 {
 		t.Fatalf("unexpected members: %s", p)
 	}
+	// The tenant is the last member, and only when named.
+	c = testClaims()
+	c.Roles = nil
+	c.Tenant = "acme"
+	token, _ = ks.Sign(&c)
+	p, _ = base64.RawURLEncoding.Strict().DecodeString(strings.Split(token, ".")[1])
+	if !strings.HasSuffix(string(p), `,"auth_time":`+itoa(nowS-60)+`,"tenant":"acme"}`) {
+		t.Fatalf("payload with a tenant %s", p)
+	}
 }
 
 func TestSignRefusesIncompleteClaims(t *testing.T) {
 	ks := testKeySet(t, AlgEdDSA)
 	cases := map[string]func(c *AccessClaims){
-		"no_iss":       func(c *AccessClaims) { c.Issuer = "" },
-		"no_sub":       func(c *AccessClaims) { c.Subject = "" },
-		"no_sid":       func(c *AccessClaims) { c.SessionID = "" },
-		"no_aud":       func(c *AccessClaims) { c.Audience = nil },
-		"empty_aud":    func(c *AccessClaims) { c.Audience = []string{testAudience, ""} },
-		"no_iat":       func(c *AccessClaims) { c.IssuedAt = 0 },
-		"exp_le_iat":   func(c *AccessClaims) { c.ExpiresAt = c.IssuedAt },
-		"absurd_exp":   func(c *AccessClaims) { c.ExpiresAt = MaxNumericDate + 1 },
-		"negative_nbf": func(c *AccessClaims) { c.NotBefore = -1 },
-		"bad_utf8":     func(c *AccessClaims) { c.Subject = "a\xffb" },
+		"no_iss":          func(c *AccessClaims) { c.Issuer = "" },
+		"no_sub":          func(c *AccessClaims) { c.Subject = "" },
+		"no_sid":          func(c *AccessClaims) { c.SessionID = "" },
+		"no_aud":          func(c *AccessClaims) { c.Audience = nil },
+		"empty_aud":       func(c *AccessClaims) { c.Audience = []string{testAudience, ""} },
+		"no_iat":          func(c *AccessClaims) { c.IssuedAt = 0 },
+		"exp_le_iat":      func(c *AccessClaims) { c.ExpiresAt = c.IssuedAt },
+		"absurd_exp":      func(c *AccessClaims) { c.ExpiresAt = MaxNumericDate + 1 },
+		"negative_nbf":    func(c *AccessClaims) { c.NotBefore = -1 },
+		"bad_utf8":        func(c *AccessClaims) { c.Subject = "a\xffb" },
+		"bad_utf8_tenant": func(c *AccessClaims) { c.Tenant = "a\xffb" },
+		"long_tenant":     func(c *AccessClaims) { c.Tenant = strings.Repeat("t", MaxTenantLength+1) },
 		"bad_utf8_role": func(c *AccessClaims) {
 			c.Roles = []string{"\xc0"}
 		},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tests of the Expo example app (examples/expo) against a real authguard
 # server that the tests build and start themselves (go build ./examples/chi):
+# the check that the API types generated from docs/openapi.yaml are current,
 # type-check, the vitest suite of the auth layer and hooks, and the
 # jest-expo screen tests.
 #
@@ -34,6 +35,17 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	echo "== npm ci (examples/expo)"
 	npm ci --no-audit --no-fund
+fi
+
+echo "== generated API types are current (examples/expo)"
+gendir=$(mktemp -d)
+trap 'rm -rf "$gendir"' EXIT
+npx --no-install openapi-typescript ../../docs/openapi.yaml -o "$gendir/openapi.gen.ts" >/dev/null
+if ! cmp -s src/api/openapi.gen.ts "$gendir/openapi.gen.ts"; then
+	diff -u src/api/openapi.gen.ts "$gendir/openapi.gen.ts" | head -40 || true
+	echo "FAIL: examples/expo/src/api/openapi.gen.ts is not what docs/openapi.yaml generates:" \
+		"run npm run gen:types in examples/expo and commit the result" >&2
+	exit 1
 fi
 
 echo "== typecheck (examples/expo)"

@@ -235,7 +235,7 @@ async function main() {
       executablePath: browserBin,
       headless: true,
       viewport: { width: 420, height: 760 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     cleanups.unshift(() => context.close());
     const page = context.pages()[0] ?? (await context.newPage());

@@ -12,6 +12,8 @@
 # Store tests that need PostgreSQL (stores/postgres) or Redis (stores/redis) read
 # AUTHGUARD_POSTGRES_URL and AUTHGUARD_REDIS_URL and skip with a reason when
 # unset, unless AUTHGUARD_REQUIRE_SERVICES=1 turns the skip into a failure.
+# Last, scripts/test-expo.sh runs the Expo example app's tests (type-check,
+# vitest, jest-expo, the web build in headless Chromium) when Node is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -38,6 +40,11 @@ for d in $mods; do
 	echo "== GOWORK=off go vet $rel"
 	(cd "$d" && GOWORK=off go vet ./...) || status=1
 done
+
+# The Expo example app's tests (examples/expo) against the example server:
+# they skip with a reason without Node, unless AUTHGUARD_REQUIRE_NODE=1.
+echo "== examples/expo (scripts/test-expo.sh)"
+./scripts/test-expo.sh || status=1
 
 if [ "$status" -ne 0 ]; then
 	echo "FAILED"

@@ -1,88 +1,49 @@
-// Types of the authguard HTTP contract (docs/contract.md in the repository):
-// the bodies this app sends and receives. They are kept in this one file so
-// that it can be replaced by types generated from the OpenAPI description
-// without touching the code that imports them.
+// Types of the authguard HTTP contract, taken from the types generated from
+// the repository's OpenAPI description (docs/openapi.yaml) into
+// openapi.gen.ts by `npm run gen:types`. This file only gives the bodies
+// this app sends and receives short names; it declares no shape of its own,
+// so the app cannot drift from the description (the test script fails when
+// the generated file is not current).
+import type { components, operations } from './openapi.gen';
 
-/** The error codes of the contract's error body (section 10). */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_grant'
-  | 'invalid_token'
-  | 'insufficient_scope'
-  | 'not_found'
-  | 'too_many_requests'
-  | 'server_error'
-  | 'temporarily_unavailable';
+type Schemas = components['schemas'];
+/** The JSON body of an operation's 200 answer. */
+type OK<Op extends keyof operations> = operations[Op]['responses'] extends {
+  200: { content: { 'application/json': infer Body } };
+}
+  ? Body
+  : never;
 
 /** Every error of every endpoint and guard has this body. */
-export interface ErrorBody {
-  error: ErrorCode;
-  error_description: string;
-}
+export type ErrorBody = Schemas['Error'];
+
+/** The error codes of the contract's error body. */
+export type ErrorCode = ErrorBody['error'];
 
 /** POST /auth/login. */
-export interface LoginRequest {
-  email: string;
-  password: string;
-  device?: { name?: string } | null;
-}
+export type LoginRequest = Schemas['LoginRequest'];
 
 /** POST /auth/refresh and POST /auth/logout in JSON transport. */
-export interface RefreshRequest {
-  refreshToken: string;
-}
+export type RefreshRequest = Schemas['RefreshRequest'];
 
-/** The token response of login and refresh (section 9). refreshToken is
- * absent in cookie transport. */
-export interface TokenResponse {
-  accessToken: string;
-  refreshToken?: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshExpiresIn: number;
-  sessionId: string;
-}
+/** The token response of login and refresh. refreshToken is absent in
+ * cookie transport. */
+export type TokenResponse = Schemas['TokenResponse'];
 
 /** GET /auth/me. */
-export interface MeResponse {
-  sub: string;
-  roles: string[];
-  sessionId: string;
-  expiresAt: string;
-}
+export type MeResponse = Schemas['Me'];
 
 /** One entry of GET /auth/sessions. */
-export interface Session {
-  id: string;
-  device: { name: string };
-  ip: string;
-  userAgent: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  current: boolean;
-}
+export type Session = Schemas['Session'];
 
 /** GET /auth/sessions. */
-export interface SessionsResponse {
-  sessions: Session[];
-}
+export type SessionsResponse = Schemas['SessionList'];
 
 /** GET /api/profile of the example servers. */
-export interface Profile {
-  sub: string;
-  roles: string[];
-}
+export type Profile = OK<'profile'>;
 
 /** GET /api/admin/stats of the example servers (role admin). */
-export interface AdminStats {
-  users: number;
-  store: string;
-  startedAt: string;
-  uptimeSeconds: number;
-}
+export type AdminStats = OK<'adminStats'>;
 
 /** GET /api/reports of the example servers (permission reports/read). */
-export interface ReportsResponse {
-  reports: { id: string; title: string }[];
-}
+export type ReportsResponse = OK<'listReports'>;

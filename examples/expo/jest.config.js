@@ -15,6 +15,9 @@ module.exports = {
     '^expo-local-authentication$': '<rootDir>/test/fakes/expo-local-authentication.ts',
   },
   testTimeout: 60000,
+  // A test that fails while a request is in flight must not keep jest (and
+  // CI) waiting for open handles.
+  forceExit: true,
   // One file at a time: the files share one server and the demo accounts.
   maxWorkers: 1,
 };

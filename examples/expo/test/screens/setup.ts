@@ -7,4 +7,4 @@ axios.defaults.adapter = 'http';
 
 // The server and the React Native transform share two cores with whatever
 // else runs: give the screens time to update.
-configure({ asyncUtilTimeout: 10_000 });
+configure({ asyncUtilTimeout: 20_000 });

@@ -584,6 +584,8 @@ The example servers take no arguments or flags; they read the environment:
                                   with memory, redis or postgres a new key every start:
                                   instances sharing a store must share this key file)
   AUTHGUARD_DEMO_PASSWORD         password of the demo users (default demo-password)
+  AUTHGUARD_METRICS               1 serves OpenTelemetry metrics at /metrics in the
+                                  Prometheus text format (default 0: no /metrics)
 
 See examples/README.md.
 `

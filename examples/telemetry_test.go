@@ -21,6 +21,7 @@ import (
 	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/password"
 	"github.com/authguard/authguard/core/store"
+	"github.com/authguard/authguard/core/wire"
 )
 
 // TestTelemetryFlow runs a full flow (logins ok, failed and throttled; the
@@ -234,5 +235,34 @@ func TestTelemetryFlow(t *testing.T) {
 		if strings.Count(text, ".") == 2 && len(text) > 40 || len(text) > 64 && !strings.Contains(text, " ") {
 			t.Errorf("a recorded value looks like a token: %q", text)
 		}
+	}
+}
+
+// BenchmarkWarmGuardTelemetry is the whole guard (wire.Guard.Check) on a
+// token the cache holds, without providers and with the OpenTelemetry SDK
+// recording its metrics (a manual reader; traces go to a span recorder but
+// a cache hit starts none).
+func BenchmarkWarmGuardTelemetry(b *testing.B) {
+	for _, name := range []string{"none", "sdk"} {
+		b.Run(name, func(b *testing.B) {
+			f := authtest.New(b, authtest.Options{Config: func(c *core.Config) {
+				if name == "sdk" {
+					c.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+					c.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(tracetest.NewSpanRecorder()))
+				}
+			}})
+			tok := f.LoginUser(b).AccessToken
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			g := wire.New(f.Service).Require()
+			r := httpauth.Request(req)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, resp := g.Check(ctx, r, nil, nil); resp != nil {
+					b.Fatal(string(resp.Body))
+				}
+			}
+		})
 	}
 }

@@ -23,6 +23,12 @@ import (
 // invalid_token). The guard composition every adapter runs calls it once
 // per guard; without a MeterProvider it costs a nil check.
 func (s *Service) RecordGuard(ctx context.Context, err error) {
+	if s.tel != nil { // inlined: without telemetry the guard pays this check only
+		s.recordGuard(ctx, err)
+	}
+}
+
+func (s *Service) recordGuard(ctx context.Context, err error) {
 	d := telemetry.Allowed
 	switch {
 	case err == nil:

@@ -183,7 +183,7 @@ type Config struct {
 
 	// MeterProvider receives the service's metrics (login, refresh,
 	// revocation and guard counters, token-cache lookups, store call
-	// durations; see the list in telemetry.go). Default: none. The core
+	// durations; see "Metrics and traces" in core/README.md). Default: none. The core
 	// does not read OpenTelemetry's global provider on its own, since the
 	// otel package brings net/http along; pass otel.GetMeterProvider() to
 	// use it.

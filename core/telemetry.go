@@ -11,8 +11,8 @@ import (
 )
 
 // The service reports OpenTelemetry metrics and traces through
-// Config.MeterProvider and Config.TracerProvider (see core/README.md for
-// the list); with neither set every hook below costs a nil check. No
+// Config.MeterProvider and Config.TracerProvider (see "Metrics and traces"
+// in core/README.md); with neither set every hook below costs a nil check. No
 // attribute carries a token, password, cookie or key: only outcomes,
 // reasons and operation names, from fixed sets.
 

@@ -12,6 +12,7 @@ import (
 // material, passwords, cookies or keys: callers pass only ids and reasons.
 // User-supplied fields are cleaned of control characters and bounded.
 func (s *Service) audit(ctx context.Context, level slog.Level, event string, c ClientInfo, subject, sid, reason string, extra ...slog.Attr) {
+	s.countEvent(ctx, event)
 	if !s.log.Enabled(ctx, level) {
 		return
 	}

@@ -23,6 +23,7 @@ import (
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
 	now := s.now()
 	if p, ok := s.cached(accessToken, now); ok {
+		s.tel.CacheLookup(ctx, true)
 		if err := s.live.check(ctx, s.sessions, p.SessionID, p.Subject, now); err != nil {
 			if errors.Is(err, ErrInvalidToken) {
 				s.forgetToken(accessToken)
@@ -31,6 +32,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		}
 		return p, nil
 	}
+	s.tel.CacheLookup(ctx, false)
 	keyGen := s.keys.Generation() // before verifying: a key removed meanwhile changes it
 	var c token.AccessClaims
 	if err := s.verify(accessToken, &c, now, false); err != nil {

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"
 )
@@ -183,6 +186,18 @@ type Config struct {
 	// 1.2 KB for an EdDSA access token of the usual shape; default 128 MiB,
 	// at least 64 KiB): whichever of the two bounds is reached first applies.
 	TokenCacheMaxBytes int
+
+	// MeterProvider receives the service's metrics (login, refresh,
+	// revocation and guard counters, token-cache lookups, store call
+	// durations; see "Metrics and traces" in core/README.md). Default: none. The core
+	// does not read OpenTelemetry's global provider on its own, since the
+	// otel package brings net/http along; pass otel.GetMeterProvider() to
+	// use it.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives spans around login, refresh and every store
+	// call (never on a guard's cache hit). Default: none; pass
+	// otel.GetTracerProvider() to use the global provider.
+	TracerProvider trace.TracerProvider
 
 	// Logger receives the audit events (default slog.Default()).
 	Logger *slog.Logger

@@ -37,7 +37,9 @@ type LoginInput struct {
 
 // Login checks the throttles, then the credentials, then creates a new
 // session (never adopting a client-supplied id) and issues its tokens.
-func (s *Service) Login(ctx context.Context, in LoginInput) (*TokenResponse, error) {
+func (s *Service) Login(ctx context.Context, in LoginInput) (_ *TokenResponse, err error) {
+	ctx, span := s.tel.Start(ctx, "authguard.Login")
+	defer s.endLogin(ctx, span, &err)
 	if err := checkLoginInput(in); err != nil {
 		s.audit(ctx, slog.LevelInfo, "request_refused", in.Client, "", "", ReasonOf(err), slog.String("endpoint", "login"))
 		return nil, err

@@ -24,7 +24,9 @@ var errContended = &Error{Kind: ErrUnavailable, Reason: "session_contended"}
 // the access token) runs before anything is written, so an answer of 503
 // leaves the client's token exactly as good as before. Every failure is the
 // same ErrInvalidGrant to the client; the reason goes to the log.
-func (s *Service) Refresh(ctx context.Context, refreshToken string, client ClientInfo) (*TokenResponse, error) {
+func (s *Service) Refresh(ctx context.Context, refreshToken string, client ClientInfo) (_ *TokenResponse, err error) {
+	ctx, span := s.tel.Start(ctx, "authguard.Refresh")
+	defer endSpan(span, &err)
 	tok, ok := parseRefresh(refreshToken)
 	if !ok {
 		s.audit(ctx, slog.LevelInfo, "refresh_failed", client, "", "", "malformed_token")
@@ -182,6 +184,7 @@ func (r *refresher) revoke(ctx context.Context, cur *store.Session, reason, logR
 		return r.s.refreshStoreError(ctx, r.client, err)
 	}
 	r.s.live.add(cur.ID, r.now)
+	r.s.tel.Revoked(ctx, reason)
 	event := "refresh_token_reuse"
 	if reason != "reuse" {
 		event = "refresh_failed"

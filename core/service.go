@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authguard/authguard/core/internal/telemetry"
 	"github.com/authguard/authguard/core/internal/tokencache"
 	"github.com/authguard/authguard/core/store"
 	"github.com/authguard/authguard/core/token"
@@ -28,6 +29,7 @@ type Service struct {
 	now      func() time.Time
 	live     *liveness
 	tokens   *tokencache.Cache[verifiedToken] // nil when turned off
+	tel      *telemetry.T                     // nil without providers
 	repairs  repairs
 
 	stopOnce sync.Once
@@ -44,16 +46,21 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	tel, err := telemetry.New(c.MeterProvider, c.TracerProvider, c.TokenCacheMaxEntries >= 0)
+	if err != nil {
+		return nil, newError(ErrConfig, "telemetry", err)
+	}
 	s := &Service{
 		cfg:      c,
 		keys:     c.Keys,
-		sessions: boundedSessions{c.Store, c.StoreTimeout},
-		auth:     boundedAuth{c.Authenticator, c.StoreTimeout},
+		sessions: boundedSessions{c.Store, c.StoreTimeout, tel},
+		auth:     boundedAuth{c.Authenticator, c.StoreTimeout, tel},
 		authz:    c.Authorizer,
 		log:      c.Logger,
 		now:      c.Now,
 		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
 		tokens:   newTokenCache(&c),
+		tel:      tel,
 		stop:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 	}
@@ -61,7 +68,7 @@ func New(cfg Config) (*Service, error) {
 		s.authz = StaticAuthorizer(nil)
 	}
 	if c.Throttle != nil {
-		s.throttle = boundedThrottle{c.Throttle, c.StoreTimeout}
+		s.throttle = boundedThrottle{c.Throttle, c.StoreTimeout, tel}
 	}
 	if sp, ok := c.Store.(interface{ SingleProcessOnly() bool }); ok && sp.SingleProcessOnly() {
 		s.log.Warn("authguard: the session store is single-process only: run exactly one instance, and expect every user to log in again after a restart")

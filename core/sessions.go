@@ -100,6 +100,7 @@ func (s *Service) revoke(ctx context.Context, sid string, now time.Time, reason 
 			return store.Session{}, newError(ErrUnavailable, "session_store", err)
 		}
 		s.live.add(sid, now)
+		s.tel.Revoked(ctx, reason)
 		return cur, nil
 	}
 	return store.Session{}, errContended

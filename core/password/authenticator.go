@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/store"
 )
@@ -33,6 +35,11 @@ type Options struct {
 	// hung store answers a login with 503 within about that. Hashing is not
 	// counted.
 	StoreTimeout time.Duration
+	// MeterProvider, when set, receives the authguard.password.hash.duration
+	// histogram: the time of every Argon2id or bcrypt computation (attribute
+	// algorithm), not counting the wait for a slot. Default: none; pass
+	// otel.GetMeterProvider() for the global provider.
+	MeterProvider metric.MeterProvider
 }
 
 // Authenticator checks e-mail and password against a store.Users.

@@ -7,6 +7,10 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/authguard/authguard/core"
 )
@@ -28,6 +32,9 @@ type Verifier struct {
 	// hash unusable), so every failure costs one hash at the configured
 	// parameters.
 	dummy phcHash
+	// hashTime records each computation's duration (nil without
+	// Options.MeterProvider).
+	hashTime metric.Float64Histogram
 
 	// Instrumentation read by the tests: number of hash computations, and
 	// the current and highest number running at once.
@@ -58,8 +65,24 @@ func NewVerifier(o Options) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{params: p, sem: make(chan struct{}, n), dummy: dummy}, nil
+	v := &Verifier{params: p, sem: make(chan struct{}, n), dummy: dummy}
+	if o.MeterProvider != nil {
+		v.hashTime, err = o.MeterProvider.Meter("github.com/authguard/authguard/core/password").Float64Histogram(
+			"authguard.password.hash.duration", metric.WithUnit("s"),
+			metric.WithDescription("Duration of one password hash computation (verification or new hash), by algorithm."),
+			metric.WithExplicitBucketBoundaries(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5))
+		if err != nil {
+			return nil, fmt.Errorf("%w: password metrics: %w", core.ErrConfig, err)
+		}
+	}
+	return v, nil
 }
+
+// Algorithm attributes of the hash duration histogram.
+var (
+	algArgon2id = metric.WithAttributeSet(attribute.NewSet(attribute.String("algorithm", "argon2id")))
+	algBcrypt   = metric.WithAttributeSet(attribute.NewSet(attribute.String("algorithm", "bcrypt")))
+)
 
 // Params returns the effective Argon2id parameters for new hashes.
 func (v *Verifier) Params() Params { return v.params }
@@ -127,16 +150,17 @@ func (v *Verifier) Hash(ctx context.Context, password string) (string, error) {
 	}
 	var enc string
 	var herr error
-	if err := v.withSlot(ctx, func() { enc, herr = hashPHC(password, v.params) }); err != nil {
+	if err := v.withSlot(ctx, algArgon2id, func() { enc, herr = hashPHC(password, v.params) }); err != nil {
 		return "", err
 	}
 	return enc, herr
 }
 
-// withSlot runs fn while holding a semaphore slot. If ctx is done before a
-// slot is free, fn does not run and the error wraps core.ErrUnavailable
+// withSlot runs fn, a hash computation of the algorithm alg names, while
+// holding a semaphore slot, and records its duration. If ctx is done before
+// a slot is free, fn does not run and the error wraps core.ErrUnavailable
 // (Reason "hash_busy").
-func (v *Verifier) withSlot(ctx context.Context, fn func()) error {
+func (v *Verifier) withSlot(ctx context.Context, alg metric.RecordOption, fn func()) error {
 	if err := ctx.Err(); err != nil {
 		return newError(core.ErrUnavailable, "hash_busy", err)
 	}
@@ -155,14 +179,22 @@ func (v *Verifier) withSlot(ctx context.Context, fn func()) error {
 		}
 	}
 	defer v.inFlight.Add(-1)
+	start := time.Now()
 	fn()
+	if v.hashTime != nil {
+		v.hashTime.Record(ctx, time.Since(start).Seconds(), alg)
+	}
 	return nil
 }
 
 // verify checks password against h under the semaphore.
 func (v *Verifier) verify(ctx context.Context, h storedHash, password string) (bool, error) {
 	var ok bool
-	err := v.withSlot(ctx, func() { ok = h.verify(password) })
+	alg := algBcrypt
+	if _, argon := h.(phcHash); argon {
+		alg = algArgon2id
+	}
+	err := v.withSlot(ctx, alg, func() { ok = h.verify(password) })
 	return ok, err
 }
 

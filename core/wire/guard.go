@@ -96,8 +96,10 @@ func (g *Guard) Check(ctx context.Context, r Request, outer *core.Principal, rou
 			attrs = []slog.Attr{slog.String("object", object), slog.String("action", action)}
 		}
 		g.s.svc.Audit(ctx, "access_denied", err, g.s.ClientInfo(r), p.Subject, p.SessionID, attrs...)
+		g.s.svc.RecordGuard(ctx, err)
 		return nil, g.s.ErrorResponse(err)
 	}
+	g.s.svc.RecordGuard(ctx, nil)
 	return p, nil
 }
 
@@ -144,6 +146,7 @@ func (s *Server) authenticate(ctx context.Context, r Request, optional bool) (*c
 	tok, err := s.bearer(r)
 	if err == nil && tok == "" {
 		if optional {
+			s.svc.RecordGuard(ctx, nil)
 			return nil, nil
 		}
 		err = errNoCredential
@@ -157,5 +160,6 @@ func (s *Server) authenticate(ctx context.Context, r Request, optional bool) (*c
 	if !errors.Is(err, core.ErrNoCredential) {
 		s.svc.Audit(ctx, "access_denied", err, s.ClientInfo(r), "", "")
 	}
+	s.svc.RecordGuard(ctx, err)
 	return nil, s.ErrorResponse(err)
 }

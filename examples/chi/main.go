@@ -53,6 +53,9 @@ func newRouter(app *demo.App) http.Handler {
 	r.NotFound(chiauth.NotFound(svc))
 
 	r.Get(demo.PathHealth, func(w http.ResponseWriter, _ *http.Request) { httpauth.Write(w, demo.Health()) })
+	if h := app.MetricsHandler(); h != nil { // AUTHGUARD_METRICS=1
+		r.Method(http.MethodGet, demo.PathMetrics, h)
+	}
 	r.With(chiauth.Require(svc)).Get(demo.PathProfile, func(w http.ResponseWriter, r *http.Request) {
 		p, _ := chiauth.PrincipalFrom(r.Context())
 		httpauth.Write(w, demo.Profile(p))

@@ -17,6 +17,7 @@ import (
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/fiberdemo"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 )
 
 func main() { demo.Main(run) }
@@ -41,6 +42,9 @@ func newApp(app *demo.App) *fiber.App {
 	fiberauth.MountRoleAdmin(f, svc, app.Roles) // GET, PUT, DELETE /auth/admin/roles/:subject[/:role]
 
 	f.Get(demo.PathHealth, func(c *fiber.Ctx) error { return fiberauth.Write(c, demo.Health()) })
+	if h := app.MetricsHandler(); h != nil { // AUTHGUARD_METRICS=1; the one route through net/http
+		f.Get(demo.PathMetrics, adaptor.HTTPHandler(h))
+	}
 	f.Get(demo.PathProfile, fiberauth.Require(svc), func(c *fiber.Ctx) error {
 		p, _ := fiberauth.PrincipalFrom(c)
 		return fiberauth.Write(c, demo.Profile(p))

@@ -73,3 +73,10 @@ func TestLargeBodies(t *testing.T) {
 	url, app := serveApp(t)
 	adaptertest.CheckLargeBodies(t, app.Service, url, 3)
 }
+
+// TestMetrics: with AUTHGUARD_METRICS=1 /metrics shows the login and guard
+// counters in the Prometheus format; without it there is no /metrics.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	demotest.Metrics(t, run)
+}

@@ -47,6 +47,9 @@ func newRouter(app *demo.App) http.Handler {
 	r.NoRoute(ginauth.NotFound(svc))
 
 	r.GET(demo.PathHealth, func(c *gin.Context) { ginauth.Write(c, demo.Health()) })
+	if h := app.MetricsHandler(); h != nil { // AUTHGUARD_METRICS=1
+		r.GET(demo.PathMetrics, gin.WrapH(h))
+	}
 	r.GET(demo.PathProfile, ginauth.Require(svc), func(c *gin.Context) {
 		p, _ := ginauth.PrincipalFrom(c)
 		ginauth.Write(c, demo.Profile(p))

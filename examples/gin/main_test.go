@@ -44,3 +44,10 @@ func TestLargeBodies(t *testing.T) {
 	defer srv.Close()
 	adaptertest.CheckLargeBodies(t, app.Service, srv.URL, 2)
 }
+
+// TestMetrics: with AUTHGUARD_METRICS=1 /metrics shows the login and guard
+// counters in the Prometheus format; without it there is no /metrics.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	demotest.Metrics(t, run)
+}

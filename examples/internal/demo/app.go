@@ -84,6 +84,7 @@ type App struct {
 	policy    policyBackend // where the store keeps the policy, if it does
 	watcher   *rbac.Watcher // keeps the policy in step with the store's
 	release   func() error  // closes the client or pool under the store, if any
+	metrics   *metrics      // nil unless AUTHGUARD_METRICS=1
 	started   time.Time
 	closeOnce sync.Once
 	closeErr  error
@@ -115,6 +116,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 		if app.watcher != nil {
 			_ = app.watcher.Close()
 		}
+		_ = app.metrics.shutdown(ctx)
 		_ = st.Close()
 		if release != nil {
 			_ = release()
@@ -134,7 +136,14 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 	if err != nil {
 		return fmt.Errorf("demo: signing key: %w", err)
 	}
-	auth, err := password.NewAuthenticator(a.store, password.Options{})
+	var popts password.Options
+	if cfg.Metrics {
+		if a.metrics, err = newMetrics(); err != nil {
+			return err
+		}
+		popts.MeterProvider = a.metrics.provider
+	}
+	auth, err := password.NewAuthenticator(a.store, popts)
 	if err != nil {
 		return fmt.Errorf("demo: password authenticator: %w", err)
 	}
@@ -145,6 +154,7 @@ func (a *App) init(ctx context.Context, keyFile string) error {
 		return err
 	}
 	a.Service, err = core.New(core.Config{
+		MeterProvider:      popts.MeterProvider, // nil: no metrics
 		Issuer:             cfg.Issuer,
 		Audience:           cfg.Audience,
 		Keys:               keys,
@@ -179,6 +189,7 @@ func (a *App) Close() error {
 		if a.Service != nil {
 			errs = append(errs, a.Service.Close())
 		}
+		errs = append(errs, a.metrics.shutdown(context.Background()))
 		errs = append(errs, a.store.Close())
 		if a.release != nil {
 			errs = append(errs, a.release())
@@ -573,6 +584,8 @@ The example servers take no arguments or flags; they read the environment:
                                   with memory, redis or postgres a new key every start:
                                   instances sharing a store must share this key file)
   AUTHGUARD_DEMO_PASSWORD         password of the demo users (default demo-password)
+  AUTHGUARD_METRICS               1 serves OpenTelemetry metrics at /metrics in the
+                                  Prometheus text format (default 0: no /metrics)
 
 See examples/README.md.
 `

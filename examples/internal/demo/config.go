@@ -32,6 +32,7 @@ const (
 	EnvAudience           = "AUTHGUARD_AUDIENCE"
 	EnvSigningKey         = "AUTHGUARD_SIGNING_KEY"
 	EnvDemoPassword       = "AUTHGUARD_DEMO_PASSWORD"
+	EnvMetrics            = "AUTHGUARD_METRICS"
 )
 
 // Defaults of the contract.
@@ -109,6 +110,9 @@ type Config struct {
 	// DemoPasswordFromEnv is true when AUTHGUARD_DEMO_PASSWORD was set: the
 	// password is then never printed.
 	DemoPasswordFromEnv bool
+	// Metrics is true when AUTHGUARD_METRICS=1: the service reports
+	// OpenTelemetry metrics, served at /metrics in the Prometheus format.
+	Metrics bool
 }
 
 // String describes the configuration without the demo password and with
@@ -130,6 +134,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("issuer", c.Issuer),
 		slog.String("audience", c.Audience),
 		slog.Any("allowed_origins", c.AllowedOrigins),
+		slog.Bool("metrics", c.Metrics),
 	)
 }
 
@@ -270,6 +275,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	} else {
 		cfg.DemoPassword = DefaultDemoPassword
+	}
+
+	switch v := env(EnvMetrics); v {
+	case "", "0":
+	case "1":
+		cfg.Metrics = true
+	default:
+		bad(EnvMetrics, "%q is neither 1 nor 0", v)
 	}
 
 	if len(errs) > 0 {

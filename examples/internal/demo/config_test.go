@@ -219,7 +219,7 @@ func TestConfigNeverPrintsThePassword(t *testing.T) {
 
 func TestUsageNamesEveryVariable(t *testing.T) {
 	for _, v := range []string{EnvAddr, EnvStore, EnvAccessTTL, EnvRefreshIdleTTL, EnvRefreshAbsoluteTTL, EnvRefreshGrace,
-		EnvLeeway, EnvAllowedOrigins, EnvIssuer, EnvAudience, EnvSigningKey, EnvDemoPassword} {
+		EnvLeeway, EnvAllowedOrigins, EnvIssuer, EnvAudience, EnvSigningKey, EnvDemoPassword, EnvMetrics} {
 		if !strings.Contains(Usage, v+" ") {
 			t.Errorf("Usage does not name %s", v)
 		}
@@ -241,5 +241,20 @@ func TestZeroLeewayAndGraceMeanNone(t *testing.T) {
 	defer app.Close()
 	if got := app.Service.Config(); got.Leeway != 0 || got.RefreshGrace != 0 {
 		t.Fatalf("core got leeway %s, grace %s; want none", got.Leeway, got.RefreshGrace)
+	}
+}
+
+func TestMetricsVariable(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "0": false, "1": true, " 1 ": true} {
+		cfg, err := LoadConfig(env(map[string]string{EnvMetrics: v, EnvStore: "memory:"}))
+		if err != nil || cfg.Metrics != want {
+			t.Errorf("%s=%q: Metrics %v, %v; want %v", EnvMetrics, v, cfg.Metrics, err, want)
+		}
+	}
+	for _, v := range []string{"yes", "true", "2"} {
+		_, err := LoadConfig(env(map[string]string{EnvMetrics: v, EnvStore: "memory:"}))
+		if err == nil || !strings.Contains(err.Error(), EnvMetrics) {
+			t.Errorf("%s=%q: error %v, want one naming the variable", EnvMetrics, v, err)
+		}
 	}
 }

@@ -1,0 +1,46 @@
+package wire_test
+
+import (
+	"context"
+	"testing"
+
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/authguard/authguard/core"
+	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/wire"
+)
+
+// The warm guard (a token the cache holds) allocates nothing, with no
+// telemetry configured and with providers configured whose instruments
+// record nothing (the OpenTelemetry no-op ones): the decision and cache
+// counters are recorded with attribute sets built once, in New.
+func TestWarmGuardAllocatesNothingWithTelemetry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	for name, set := range map[string]func(*core.Config){
+		"no providers": func(*core.Config) {},
+		"no-op providers": func(c *core.Config) {
+			c.MeterProvider, c.TracerProvider = metricnoop.NewMeterProvider(), tracenoop.NewTracerProvider()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := authtest.New(t, authtest.Options{Config: set})
+			ctx := context.Background()
+			tok := secLogin(t, f, authtest.UserEmail, core.ClientInfo{}).AccessToken
+			req := newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+tok)
+			g := wire.New(f.Service).Require()
+			check := func() {
+				if p, resp := g.Check(ctx, req, nil, nil); resp != nil || p == nil {
+					t.Fatalf("guard refused a valid token: %+v", resp)
+				}
+			}
+			check()
+			if n := testing.AllocsPerRun(1000, check); n != 0 {
+				t.Fatalf("a warm guard allocates %v times", n)
+			}
+		})
+	}
+}

@@ -70,10 +70,12 @@ type tokenSet struct {
 
 // newFixture builds an authtest fixture whose service uses the real clock
 // (the peers check exp and iat against time.Now), logs in the test user and
-// makes a set of distinct live tokens for each of counts.
+// makes a set of distinct live tokens for each of counts. The services keep
+// Config.Now unset, as a server does: the default clock (time.Now), whose
+// monotonic reading also serves the staleness check, not a clock of its own.
 func newFixture(tb testing.TB, alg string, counts []int) *fixture {
 	tb.Helper()
-	f := authtest.New(tb, authtest.Options{Alg: alg, Config: func(c *core.Config) { c.Now = time.Now }})
+	f := authtest.New(tb, authtest.Options{Alg: alg, Config: func(c *core.Config) { c.Now = nil }})
 	tr, err := f.Service.Login(context.Background(), core.LoginInput{
 		Email: authtest.UserEmail, Password: authtest.Password,
 		Client: core.ClientInfo{IP: "192.0.2.10", UserAgent: "bench"},
@@ -83,6 +85,7 @@ func newFixture(tb testing.TB, alg string, counts []int) *fixture {
 	}
 	coldCfg := f.Service.Config()
 	coldCfg.TokenCacheMaxEntries = -1
+	coldCfg.Now = nil
 	cold, err := core.New(coldCfg)
 	if err != nil {
 		tb.Fatalf("cold service: %v", err)

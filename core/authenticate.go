@@ -21,16 +21,22 @@ import (
 // returned Principal is shared by every request presenting the same token:
 // treat it as read-only.
 func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Principal, error) {
-	now := s.now()
-	if p, ok := s.cached(accessToken, now); ok {
+	now := s.now() // the one clock read of a request (see liveness.monoAt)
+	mono := s.live.monoAt(now)
+	if e, ok := s.cached(accessToken, now); ok {
 		s.tel.CacheLookup(ctx, true)
-		if err := s.live.check(ctx, s.sessions, p.SessionID, p.Subject, now); err != nil {
+		if e.sess != nil && e.sess.vouches(now) && !s.live.stale(mono) {
+			return e.p, nil
+		}
+		sess, err := s.live.check(ctx, s.sessions, e.p.SessionID, e.p.Subject, now, mono)
+		if err != nil {
 			if errors.Is(err, ErrInvalidToken) {
 				s.forgetToken(accessToken)
 			}
 			return nil, err
 		}
-		return p, nil
+		s.revouch(accessToken, e, sess)
+		return e.p, nil
 	}
 	s.tel.CacheLookup(ctx, false)
 	keyGen := s.keys.Generation() // before verifying: a key removed meanwhile changes it
@@ -38,7 +44,8 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 	if err := s.verify(accessToken, &c, now, false); err != nil {
 		return nil, err
 	}
-	if err := s.live.check(ctx, s.sessions, c.SessionID, c.Subject, now); err != nil {
+	sess, err := s.live.check(ctx, s.sessions, c.SessionID, c.Subject, now, mono)
+	if err != nil {
 		return nil, err
 	}
 	p := &Principal{
@@ -51,7 +58,7 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (*Princi
 		ExpiresAt: time.Unix(c.ExpiresAt, 0).UTC(),
 		AuthTime:  time.Unix(c.AuthTime, 0).UTC(),
 	}
-	s.admit(accessToken, &c, p, keyGen)
+	s.admit(accessToken, &c, p, sess, keyGen)
 	return p, nil
 }
 

@@ -8,3 +8,14 @@ func TokenCacheStats(s *Service) (entries, bytes int) {
 	}
 	return s.tokens.Len(), s.tokens.Bytes()
 }
+
+// TokenCacheVouched reports whether s's token cache holds tok with an entry
+// of the sessions seen live that still vouches for its session at now: a
+// hit then needs no session lookup.
+func TokenCacheVouched(s *Service, tok string) bool {
+	if s.tokens == nil {
+		return false
+	}
+	e, ok := s.tokens.Get(tok)
+	return ok && e.sess != nil && e.sess.vouches(s.now())
+}

@@ -31,8 +31,11 @@ type liveness struct {
 	// successful feed read.
 	lastSync atomic.Int64
 	start    time.Time
-	maxStale time.Duration
-	retain   time.Duration
+	// startMono: the service clock is the real one (time.Now), so the
+	// monotonic reading of its times is this process's monotonic clock.
+	startMono bool
+	maxStale  time.Duration
+	retain    time.Duration
 
 	seen    sync.Map // session id -> *seenSession
 	seenN   atomic.Int64
@@ -47,38 +50,72 @@ type liveness struct {
 type seenSession struct {
 	subject string
 	until   time.Time // its earlier deadline when read; read again after it
+	// gone is set once the entry has left seen (revoked, evicted, replaced,
+	// past its deadline): whoever kept a pointer to it (the token cache)
+	// must then look the session up again.
+	gone atomic.Bool
 }
 
-func newLiveness(maxStale, retain time.Duration, maxSeen int) *liveness {
-	return &liveness{revoked: make(map[string]time.Time), start: time.Now(), maxStale: maxStale, retain: retain,
-		maxSeen: int64(maxSeen)}
+// vouches reports whether e, an entry check returned, still stands for a
+// live session at now: it is still in seen (so not revoked, see check) and
+// its deadline is ahead. The subject was compared when check returned it.
+func (e *seenSession) vouches(now time.Time) bool {
+	return !e.gone.Load() && now.Before(e.until)
+}
+
+// newLiveness returns an empty view. startMono tells that the service clock
+// is time.Now, whose readings carry the monotonic clock (see monoAt).
+func newLiveness(maxStale, retain time.Duration, maxSeen int, startMono bool) *liveness {
+	return &liveness{revoked: make(map[string]time.Time), start: time.Now(), startMono: startMono,
+		maxStale: maxStale, retain: retain, maxSeen: int64(maxSeen)}
 }
 
 // mono returns monotonic nanoseconds since l.start (immune to wall-clock jumps).
 func (l *liveness) mono() int64 { return int64(time.Since(l.start)) }
 
-// check reports whether the access token of subject for session sid may be
-// trusted at now: nil, or an *Error of kind ErrInvalidToken (revoked,
-// unknown or expired session, another subject) or ErrUnavailable (stale
-// feed, store unreachable at first sight).
-func (l *liveness) check(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) error {
-	if l.mono()-l.lastSync.Load() > int64(l.maxStale) {
-		return errFeedStale
+// monoAt is mono at now, a reading of the service clock: with the real
+// clock, now's own monotonic reading (no second clock read per request);
+// with an injected clock, whose times may carry none, a fresh reading.
+func (l *liveness) monoAt(now time.Time) int64 {
+	if l.startMono {
+		return int64(now.Sub(l.start))
 	}
-	// A session in seen is not revoked: a revocation removes it from seen
-	// after recording it, and remember re-checks after adding (see there).
+	return l.mono()
+}
+
+// stale reports whether the feed was last read longer ago than allowed, at
+// mono (see monoAt): guards then fail closed.
+func (l *liveness) stale(mono int64) bool {
+	return mono-l.lastSync.Load() > int64(l.maxStale)
+}
+
+// check reports whether the access token of subject for session sid may be
+// trusted at now (mono is monoAt(now)): nil, or an *Error of kind
+// ErrInvalidToken (revoked, unknown or expired session, another subject) or
+// ErrUnavailable (stale feed, store unreachable at first sight). On
+// success it returns the entry of seen that vouched for the session, if
+// any: while that entry vouches (see seenSession.vouches) and the feed is
+// fresh, the session needs no lookup.
+func (l *liveness) check(ctx context.Context, st store.Sessions, sid, subject string, now time.Time, mono int64) (*seenSession, error) {
+	if l.stale(mono) {
+		return nil, errFeedStale
+	}
+	// A session in seen is not revoked: a revocation records it in revoked,
+	// then removes it from seen (marking the entry gone), and remember
+	// re-checks revoked after adding (see there). So a hit here needs no
+	// read of revoked, nor its lock.
 	if v, ok := l.seen.Load(sid); ok {
 		e := v.(*seenSession)
 		if e.subject != subject {
-			return errSessionSubject
+			return nil, errSessionSubject
 		}
 		if now.Before(e.until) {
-			return nil
+			return e, nil
 		}
 		l.forget(sid)
 	}
 	if l.isRevoked(sid) {
-		return errSessionRevoked
+		return nil, errSessionRevoked
 	}
 	return l.firstSight(ctx, st, sid, subject, now)
 }
@@ -91,47 +128,53 @@ func (l *liveness) isRevoked(sid string) bool {
 }
 
 // firstSight reads a session not seen yet (or whose cached deadline passed).
-func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) error {
+func (l *liveness) firstSight(ctx context.Context, st store.Sessions, sid, subject string, now time.Time) (*seenSession, error) {
 	forgets := l.forgets.Load()
 	s, err := st.Session(ctx, sid)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return errSessionUnknown
+		return nil, errSessionUnknown
 	case err != nil:
-		return &Error{Kind: ErrUnavailable, Reason: "session_store", Err: err}
+		return nil, &Error{Kind: ErrUnavailable, Reason: "session_store", Err: err}
 	case !s.RevokedAt.IsZero():
 		l.add(sid, s.RevokedAt)
-		return errSessionRevoked
+		return nil, errSessionRevoked
 	case !s.Active(now):
-		return errSessionExpired
+		return nil, errSessionExpired
 	case s.Subject != subject:
-		return errSessionSubject
+		return nil, errSessionSubject
 	}
-	if l.forgets.Load() == forgets {
-		l.remember(&s)
+	if l.forgets.Load() != forgets {
+		return nil, nil
 	}
-	return nil
+	return l.remember(&s), nil
 }
 
 // remember records s, which this instance just read, created or wrote, as
 // live. A revocation records the session as revoked, then removes it from
 // seen; remember adds it to seen, then looks for a revocation: whichever
-// order the two interleave in, a revoked session does not stay in seen.
-func (l *liveness) remember(s *store.Session) {
+// order the two interleave in, a revoked session does not stay in seen
+// (and its entry is marked gone). It returns the entry it added.
+func (l *liveness) remember(s *store.Session) *seenSession {
 	if l.seenN.Add(1) > l.maxSeen {
 		l.evict()
 	}
-	if _, loaded := l.seen.Swap(s.ID, &seenSession{subject: s.Subject, until: minTime(s.IdleExpiresAt, s.AbsoluteExpiresAt)}); loaded {
+	e := &seenSession{subject: s.Subject, until: minTime(s.IdleExpiresAt, s.AbsoluteExpiresAt)}
+	if old, loaded := l.seen.Swap(s.ID, e); loaded {
+		old.(*seenSession).gone.Store(true)
 		l.seenN.Add(-1)
 	}
 	if l.isRevoked(s.ID) {
 		l.forget(s.ID)
 	}
+	return e
 }
 
-// forget drops sid from the sessions seen.
+// forget drops sid from the sessions seen and marks its entry gone, so
+// that no pointer kept to it vouches for the session any more.
 func (l *liveness) forget(sid string) {
-	if _, ok := l.seen.LoadAndDelete(sid); ok {
+	if v, ok := l.seen.LoadAndDelete(sid); ok {
+		v.(*seenSession).gone.Store(true)
 		l.seenN.Add(-1)
 	}
 }

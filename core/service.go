@@ -58,7 +58,7 @@ func New(cfg Config) (*Service, error) {
 		authz:    c.Authorizer,
 		log:      c.Logger,
 		now:      c.Now,
-		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions),
+		live:     newLiveness(c.RevocationMaxStaleness, c.AccessTTL+c.Leeway+time.Minute, c.MaxLiveSessions, cfg.Now == nil),
 		tokens:   newTokenCache(&c),
 		tel:      tel,
 		stop:     make(chan struct{}),

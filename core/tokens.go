@@ -10,10 +10,12 @@ import (
 
 // verifiedToken is what the token cache keeps for an access token that
 // passed every check of Authenticate: the principal it yields (shared by
-// every request presenting the token), the key-set generation it was
-// verified under, and the times that bound its validity.
+// every request presenting the token), the entry of the sessions seen live
+// that vouched for its session, the key-set generation it was verified
+// under, and the times that bound its validity.
 type verifiedToken struct {
 	p      *Principal
+	sess   *seenSession // nil when none vouched
 	keyGen uint64
 	from   int64 // the later of iat and nbf
 	exp    int64
@@ -38,24 +40,34 @@ func newTokenCache(c *Config) *tokencache.Cache[verifiedToken] {
 // and no key of the key set changed since it was verified. Anything else is
 // a miss and the token is verified again, which gives the refusal its exact
 // reason (a removed key, an expired token).
-func (s *Service) cached(accessToken string, now time.Time) (*Principal, bool) {
+func (s *Service) cached(accessToken string, now time.Time) (verifiedToken, bool) {
 	if s.tokens == nil || len(accessToken) > s.cfg.MaxTokenBytes {
-		return nil, false
+		return verifiedToken{}, false
 	}
 	e, ok := s.tokens.Get(accessToken)
 	if !ok {
-		return nil, false
+		return verifiedToken{}, false
 	}
 	if e.keyGen != s.keys.Generation() || e.from > now.Add(s.cfg.Leeway).Unix() || now.Add(-s.cfg.Leeway).Unix() >= e.exp {
 		s.tokens.Delete(accessToken)
-		return nil, false
+		return verifiedToken{}, false
 	}
-	return e.p, true
+	return e, true
+}
+
+// revouch records that sess now vouches for the session of a cached token,
+// whose entry e named another (gone, or past its deadline).
+func (s *Service) revouch(accessToken string, e verifiedToken, sess *seenSession) {
+	if sess != nil && sess != e.sess {
+		e.sess = sess
+		s.tokens.Replace(accessToken, e)
+	}
 }
 
 // admit caches the principal of an access token that passed every check,
-// verified while the key set was at generation keyGen.
-func (s *Service) admit(accessToken string, c *token.AccessClaims, p *Principal, keyGen uint64) {
+// verified while the key set was at generation keyGen, its session vouched
+// for by sess.
+func (s *Service) admit(accessToken string, c *token.AccessClaims, p *Principal, sess *seenSession, keyGen uint64) {
 	if s.tokens == nil {
 		return
 	}
@@ -63,7 +75,8 @@ func (s *Service) admit(accessToken string, c *token.AccessClaims, p *Principal,
 	// payload segment); the aud and roles elements share one slice.
 	payload := (strings.LastIndexByte(accessToken, '.') - strings.IndexByte(accessToken, '.')) * 3 / 4
 	size := len(accessToken) + payload + 16*(len(c.Audience)+len(c.Roles)) + entryOverhead
-	s.tokens.Put(accessToken, verifiedToken{p: p, keyGen: keyGen, from: max(c.IssuedAt, c.NotBefore), exp: c.ExpiresAt}, size)
+	e := verifiedToken{p: p, sess: sess, keyGen: keyGen, from: max(c.IssuedAt, c.NotBefore), exp: c.ExpiresAt}
+	s.tokens.Put(accessToken, e, size)
 }
 
 // forgetToken drops accessToken from the cache: its session was refused.

@@ -3,11 +3,13 @@
 # tree, on one machine at one time: both benchmark binaries are built first,
 # then run alternately RUNS times, so both see the same load, and the table
 # shows each group's "after" row against its "before" row (medians of the
-# runs, and the ratio).
+# runs, and the ratio). The router alone (the "none" row of a router group)
+# runs too, as "none-before" and "none-after": the guard's cost is its row
+# minus that one.
 #
 #   ./scripts/bench-ab.sh REV                    e.g. a commit before a change
 #   RUNS=10 BENCHTIME=300ms ./scripts/bench-ab.sh REV
-#   BENCH='/HS256/^authguard$' ./scripts/bench-ab.sh REV
+#   BENCH='/HS256//^authguard$' ./scripts/bench-ab.sh REV   (group/alg/tokens-n/contender)
 #
 # Absolute times depend on the machine and its load; compare the ratios.
 set -euo pipefail
@@ -17,7 +19,7 @@ export GOTOOLCHAIN=local
 rev=${1:?usage: $0 REV}
 runs=${RUNS:-10}
 benchtime=${BENCHTIME:-200ms}
-bench=${BENCH:-//^authguard$}
+bench=${BENCH:-///^(authguard|none)$}
 tmp=$(mktemp -d)
 trap 'git worktree remove --force "$tmp/before" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
@@ -35,7 +37,7 @@ for i in $(seq 1 "$runs"); do
 	for side in before after; do
 		(cd bench && AUTHGUARD_BENCH_ROUNDS=1 "$tmp/$side.test" -test.run '^$' -test.bench "$bench" \
 			-test.benchmem -test.benchtime "$benchtime") |
-			sed -E "s#/authguard(\#[0-9]+)?-([0-9]+)#/$side-\2#" >>"$tmp/raw.txt"
+			sed -E -e "s#/authguard(\#[0-9]+)?-([0-9]+)#/$side-\2#" -e "s#/none(\#[0-9]+)?-([0-9]+)#/none-$side-\2#" >>"$tmp/raw.txt"
 	done
 done
 "$tmp/benchtable" -baseline before <"$tmp/raw.txt"

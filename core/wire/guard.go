@@ -143,7 +143,7 @@ var (
 // credential yields (nil, nil); otherwise it is 401. A refusal is audited,
 // except for a plain missing credential.
 func (s *Server) authenticate(ctx context.Context, r Request, optional bool) (*core.Principal, *Response) {
-	tok, err := s.bearer(r)
+	tok, scan, err := s.bearerUnscanned(r)
 	if err == nil && tok == "" {
 		if optional {
 			s.svc.RecordGuard(ctx, nil)
@@ -154,7 +154,10 @@ func (s *Server) authenticate(ctx context.Context, r Request, optional bool) (*c
 	if err == nil {
 		var p *core.Principal
 		if p, err = s.svc.Authenticate(ctx, tok); err == nil {
-			return p, nil
+			return p, nil // a token the core accepts is token68: see bearerUnscanned
+		}
+		if scan && !allToken68(tok) {
+			err = errNotBearer
 		}
 	}
 	if !errors.Is(err, core.ErrNoCredential) {

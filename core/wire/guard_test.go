@@ -111,3 +111,49 @@ func TestRequireRoleAsksThePolicy(t *testing.T) {
 		t.Fatalf("policy engine down: %+v, want 503", r)
 	}
 }
+
+// A Bearer header whose token has a character outside token68 is refused
+// as malformed_authorization, also when it differs by that one character
+// from a token the guard accepts (and caches): the guard checks the
+// characters after the core refused, never skips them. With an access
+// cookie configured, a malformed header is judged before the second
+// credential, as before.
+func TestGuardRefusesMalformedBearerOfACachedToken(t *testing.T) {
+	f := authtest.New(t, authtest.Options{Config: func(c *core.Config) { c.Cookie.AccessCookie = "at" }})
+	ctx := context.Background()
+	g := wire.New(f.Service).Require()
+	tok := secLogin(t, f, authtest.UserEmail, core.ClientInfo{}).AccessToken
+	valid := func() *secRequest { return newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+tok) }
+	for range 2 {
+		if p, resp := g.Check(ctx, valid(), nil, nil); resp != nil || p == nil {
+			t.Fatalf("valid token refused: %+v", resp)
+		}
+	}
+	malformed := func() int { return strings.Count(f.Logs.String(), `"reason":"malformed_authorization"`) }
+	for _, bad := range []string{
+		tok[:40] + "!" + tok[41:], tok + "%", tok[:40] + " " + tok[40:], tok[:len(tok)-1] + "\x00",
+	} {
+		before := malformed()
+		req := newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+bad)
+		if p, resp := g.Check(ctx, req, nil, nil); resp == nil || resp.Status != 401 || p != nil {
+			t.Fatalf("%q: %v %+v; want 401", bad, p, resp)
+		}
+		if malformed() != before+1 {
+			t.Fatalf("%q: not refused as malformed_authorization", bad)
+		}
+		before = malformed()
+		req = newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+bad)
+		req.cookies["at"] = []string{tok}
+		if _, resp := g.Check(ctx, req, nil, nil); resp == nil || resp.Status != 401 || malformed() != before+1 {
+			t.Fatalf("%q with an access cookie: %+v; want 401 malformed_authorization", bad, resp)
+		}
+	}
+	req := valid()
+	req.cookies["at"] = []string{tok}
+	if _, resp := g.Check(ctx, req, nil, nil); resp == nil || resp.Status != 400 {
+		t.Fatalf("header and cookie: %+v; want 400", resp)
+	}
+	if p, resp := g.Check(ctx, valid(), nil, nil); resp != nil || p == nil {
+		t.Fatalf("valid token refused after malformed ones: %+v", resp)
+	}
+}

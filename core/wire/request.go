@@ -18,40 +18,65 @@ var (
 // query string. Two credentials are ErrInvalidRequest. An
 // Authorization header of another scheme counts as no bearer credential.
 func (s *Server) bearer(r Request) (string, error) {
+	tok, scan, err := s.bearerUnscanned(r)
+	if err == nil && scan && !allToken68(tok) {
+		return "", errNotBearer
+	}
+	return tok, err
+}
+
+// bearerUnscanned is bearer, except that a token from the Authorization
+// header (scan true) is not yet checked for token68 characters: the caller
+// does that with allToken68, unless the core accepted the token (a token it
+// accepts passed strict verification, all base64url and dots, so the check
+// cannot fail and a cache hit is spared a pass over every byte). When
+// another error depends on the request's cookies, the header is judged
+// first, as bearer does.
+func (s *Server) bearerUnscanned(r Request) (tok string, scan bool, err error) {
 	hs := r.HeaderValues(HeaderAuthorization)
-	var tok string
 	switch len(hs) {
 	case 0:
 	case 1:
-		t, ok, err := ParseBearer(hs[0])
+		t, ok, err := parseBearer(hs[0])
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		if ok {
-			tok = t
-		}
+		tok, scan = t, ok
 	default:
-		return "", errTwoCredentials
+		return "", false, errTwoCredentials
 	}
 	if name := s.accessCookie; name != "" {
-		switch n := r.CookieCount(name); {
+		n := r.CookieCount(name)
+		if n > 0 && scan && !allToken68(tok) {
+			return "", false, errNotBearer
+		}
+		switch {
 		case n > 1, n == 1 && len(hs) > 0:
-			return "", errTwoCredentials
+			return "", false, errTwoCredentials
 		case n == 1:
 			if err := s.checkSameSite(r); err != nil {
-				return "", err
+				return "", false, err
 			}
 			v, _ := r.Cookie(name)
-			return v, nil
+			return v, false, nil
 		}
 	}
-	return tok, nil
+	return tok, scan, nil
 }
 
 // ParseBearer parses an Authorization header value. It returns ok=false for
 // another scheme, and an ErrInvalidToken error for a Bearer header without a
 // well-formed token (RFC 6750 b64token: one space, then token68 characters).
 func ParseBearer(h string) (token string, ok bool, err error) {
+	t, ok, err := parseBearer(h)
+	if ok && err == nil && !allToken68(t) {
+		return "", true, errNotBearer
+	}
+	return t, ok, err
+}
+
+// parseBearer is ParseBearer without the check of the token's characters.
+func parseBearer(h string) (token string, ok bool, err error) {
 	const scheme = "bearer"
 	if len(h) < len(scheme) || !strings.EqualFold(h[:len(scheme)], scheme) {
 		return "", false, nil
@@ -64,9 +89,6 @@ func ParseBearer(h string) (token string, ok bool, err error) {
 	}
 	t := strings.TrimLeft(h[len(scheme)+1:], " ")
 	if t == "" {
-		return "", true, errNotBearer
-	}
-	if !allToken68(t) {
 		return "", true, errNotBearer
 	}
 	return t, true, nil

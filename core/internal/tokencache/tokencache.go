@@ -3,10 +3,15 @@
 // verification found, so that a token seen before costs a map lookup
 // instead of a signature verification.
 //
-// Keys are compared in full: a seeded 64-bit hash of the token picks the
-// shard and the map slot, and a hit is a slot whose stored token equals the
-// one presented, byte for byte (two tokens of one hash, which nobody can
-// aim for without the seed, take turns in one slot). The cache is bounded by entries and by bytes (each entry
+// Keys are compared in full: a seeded 64-bit hash of the token's length and
+// last hashedTail bytes picks the shard and the map slot, and a hit is a
+// slot whose stored token equals the one presented, byte for byte. Two
+// tokens of one hash take turns in one slot. Hashing the tail alone keeps a
+// lookup's hashing short; the tail of a signed token is its signature,
+// which nobody can choose without the signing key, and only tokens that
+// passed verification are stored, so colliding tokens cannot be aimed for
+// (nor could they be without the seed); a token that shares a stored one's
+// tail but differs elsewhere is a miss. The cache is bounded by entries and by bytes (each entry
 // is charged the size its caller states); when a shard is full, a CLOCK hand
 // evicts an entry not read since the hand last passed it. Admission is the
 // caller's decision (the core admits only tokens that passed every check),
@@ -29,6 +34,10 @@ const (
 	maxShards   = 64
 	minPerShard = 8
 )
+
+// hashedTail is how many of a key's last bytes its hash covers (with its
+// length): an Ed25519 signature's second half, or most of an HMAC-SHA256.
+const hashedTail = 32
 
 // Cache maps token strings to values of type V. It is safe for concurrent
 // use. The zero Cache is not usable; create one with New.
@@ -79,7 +88,11 @@ func New[V any](maxEntries, maxBytes int) *Cache[V] {
 }
 
 func (c *Cache[V]) shard(key string) (*shard[V], uint64) {
-	h := maphash.String(c.seed, key)
+	tail := key
+	if len(tail) > hashedTail {
+		tail = tail[len(tail)-hashedTail:]
+	}
+	h := maphash.String(c.seed, tail) ^ uint64(len(key))*0x9e3779b97f4a7c15
 	return &c.shards[h&c.mask], h
 }
 
@@ -172,6 +185,20 @@ func (sh *shard[V]) remove(i int32) {
 	s.key, s.val, s.size, s.hash = "", zero, 0, 0
 	s.ref.Store(0)
 	sh.free = append(sh.free, i)
+}
+
+// Replace sets the value of the entry of exactly key, if there is one,
+// keeping its charge and its reference bit; it reports whether there was
+// one.
+func (c *Cache[V]) Replace(key string, v V) bool {
+	sh, h := c.shard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if i, found := sh.index[h]; found && sh.slots[i].key == key {
+		sh.slots[i].val = v
+		return true
+	}
+	return false
 }
 
 // Delete removes the entry of exactly key, if any.

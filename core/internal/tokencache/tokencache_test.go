@@ -187,3 +187,45 @@ func BenchmarkGet(b *testing.B) {
 		}
 	})
 }
+
+// Keys of one length that share their hashed tail but differ before it
+// share a slot and take turns in it: each Get returns the value stored for
+// exactly its key, or misses.
+func TestKeysSharingTheTail(t *testing.T) {
+	c := New[string](1000, 1<<20)
+	tail := strings.Repeat("s", hashedTail)
+	a, b := "header.payload-a."+tail, "header.payload-b."+tail
+	c.Put(a, "a", 10)
+	if _, ok := c.Get(b); ok {
+		t.Fatal("a key sharing the tail of a stored one hit")
+	}
+	c.Put(b, "b", 10)
+	if v, ok := c.Get(b); !ok || v != "b" {
+		t.Fatalf("Get(b) = %q, %v", v, ok)
+	}
+	if v, ok := c.Get(a); ok && v != "a" {
+		t.Fatalf("Get(a) = %q", v)
+	}
+	if c.Len() > 2 || c.Bytes() != 10*c.Len() {
+		t.Fatalf("len %d, bytes %d", c.Len(), c.Bytes())
+	}
+}
+
+// Replace changes the value of exactly its key, keeping the charge, and
+// stores nothing for a key that is not there.
+func TestReplace(t *testing.T) {
+	c := New[int](100, 1<<20)
+	c.Put("tok-a", 1, 40)
+	if !c.Replace("tok-a", 2) {
+		t.Fatal("Replace missed a stored key")
+	}
+	if v, ok := c.Get("tok-a"); !ok || v != 2 || c.Bytes() != 40 {
+		t.Fatalf("after Replace: %d, %v, %d bytes", v, ok, c.Bytes())
+	}
+	if c.Replace("tok-b", 3) || c.Replace("tok-a-", 3) {
+		t.Fatal("Replace reported a key that is not stored")
+	}
+	if _, ok := c.Get("tok-b"); ok || c.Len() != 1 {
+		t.Fatal("Replace stored a new key")
+	}
+}

@@ -164,8 +164,9 @@ export interface paths {
         /**
          * Give a role to a subject (idempotent). Permission roles/write.
          * @description Counts from the next request. A role the policy does not define is 400
-         *     `invalid_request` (`role is not defined by the policy`). Every change, and every
-         *     refused change, is audited.
+         *     `invalid_request` (`role is not defined by the policy`), and so is a subject that is
+         *     itself a role of the policy (`subject is a role of the policy, not an account`).
+         *     Every change, and every refused change, is audited.
          */
         put: operations["grantRole"];
         post?: never;
@@ -173,8 +174,9 @@ export interface paths {
          * Take a role from a subject (idempotent). Permission roles/write.
          * @description Counts from the next request: a role taken away is refused even though the access
          *     token still lists it. A role the policy does not define is 400 `invalid_request`
-         *     (`role is not defined by the policy`). Every change, and every refused change, is
-         *     audited.
+         *     (`role is not defined by the policy`), and so is a subject that is itself a role of
+         *     the policy (`subject is a role of the policy, not an account`). Every change, and
+         *     every refused change, is audited.
          */
         delete: operations["revokeRole"];
         options?: never;
@@ -413,7 +415,7 @@ export interface components {
             /** @constant */
             error: "invalid_request";
             /** @enum {string} */
-            error_description: "malformed request" | "request body could not be read" | "request body is required" | "Content-Type must be application/json" | "request body must be a JSON object" | "malformed JSON" | "email is required" | "password is required" | "email must be a string" | "password must be a string" | "email is not a valid address" | "email too long" | "password too long" | "device must be a JSON object" | "device name must be a string" | "device name too long" | "refresh token missing" | "refreshToken must not be empty" | "refreshToken must be a string" | "cookie transport requires the X-Auth-Transport header" | "refresh cookie sent more than once" | "a refresh token or an access token is required" | "two credentials in one request" | "cross-site request refused" | "origin not allowed" | "role is not defined by the policy";
+            error_description: "malformed request" | "request body could not be read" | "request body is required" | "Content-Type must be application/json" | "request body must be a JSON object" | "malformed JSON" | "email is required" | "password is required" | "email must be a string" | "password must be a string" | "email is not a valid address" | "email too long" | "password too long" | "device must be a JSON object" | "device name must be a string" | "device name too long" | "refresh token missing" | "refreshToken must not be empty" | "refreshToken must be a string" | "cookie transport requires the X-Auth-Transport header" | "refresh cookie sent more than once" | "a refresh token or an access token is required" | "two credentials in one request" | "cross-site request refused" | "origin not allowed" | "role is not defined by the policy" | "subject is a role of the policy, not an account";
         };
         TooLargeError: {
             /** @constant */

@@ -35,6 +35,8 @@ const DefaultRedisPrefix = "authguard:"
 // atomically. Writes are idempotent, as SQLAdapter's are. It is safe for
 // concurrent use.
 type RedisAdapter struct {
+	noDeadline // casbin's methods without a context
+
 	c                   redis.UniversalClient
 	rules, seq, version string
 	channel             string
@@ -62,7 +64,9 @@ func NewRedisAdapter(c redis.UniversalClient, prefix string) (*RedisAdapter, err
 		return nil, fmt.Errorf("rbac: NewRedisAdapter: prefix %q contains a brace", prefix)
 	}
 	k := prefix + "{casbin}:"
-	return &RedisAdapter{c: c, rules: k + "rules", seq: k + "seq", version: k + "version", channel: k + "changed"}, nil
+	a := &RedisAdapter{c: c, rules: k + "rules", seq: k + "seq", version: k + "version", channel: k + "changed"}
+	a.noDeadline = noDeadline{a}
+	return a, nil
 }
 
 // Channel returns the pub/sub channel on which every change is announced:
@@ -252,41 +256,4 @@ func (a *RedisAdapter) PolicyVersion(ctx context.Context) (int64, error) {
 // again with a backoff after a failure, until ctx ends.
 func (a *RedisAdapter) WatchPolicy(ctx context.Context, wake func()) error {
 	return redisstore.WatchChannel(ctx, a.c, a.channel, wake)
-}
-
-// LoadPolicy is LoadPolicyCtx without a deadline (casbin's Adapter).
-func (a *RedisAdapter) LoadPolicy(m model.Model) error {
-	return a.LoadPolicyCtx(context.Background(), m)
-}
-
-// SavePolicy is SavePolicyCtx without a deadline (casbin's Adapter).
-func (a *RedisAdapter) SavePolicy(m model.Model) error {
-	return a.SavePolicyCtx(context.Background(), m)
-}
-
-// AddPolicy is AddPolicyCtx without a deadline (casbin's Adapter).
-func (a *RedisAdapter) AddPolicy(sec, ptype string, rule []string) error {
-	return a.AddPolicyCtx(context.Background(), sec, ptype, rule)
-}
-
-// RemovePolicy is RemovePolicyCtx without a deadline (casbin's Adapter).
-func (a *RedisAdapter) RemovePolicy(sec, ptype string, rule []string) error {
-	return a.RemovePolicyCtx(context.Background(), sec, ptype, rule)
-}
-
-// RemoveFilteredPolicy is RemoveFilteredPolicyCtx without a deadline
-// (casbin's Adapter).
-func (a *RedisAdapter) RemoveFilteredPolicy(sec, ptype string, fieldIndex int, fieldValues ...string) error {
-	return a.RemoveFilteredPolicyCtx(context.Background(), sec, ptype, fieldIndex, fieldValues...)
-}
-
-// AddPolicies is AddPoliciesCtx without a deadline (casbin's BatchAdapter).
-func (a *RedisAdapter) AddPolicies(sec, ptype string, rules [][]string) error {
-	return a.AddPoliciesCtx(context.Background(), sec, ptype, rules)
-}
-
-// RemovePolicies is RemovePoliciesCtx without a deadline (casbin's
-// BatchAdapter).
-func (a *RedisAdapter) RemovePolicies(sec, ptype string, rules [][]string) error {
-	return a.RemovePoliciesCtx(context.Background(), sec, ptype, rules)
 }

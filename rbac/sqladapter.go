@@ -51,6 +51,8 @@ const VersionTable = "casbin_policy_version"
 // instance reloads the policy when it sees the version move. It is safe
 // for concurrent use.
 type SQLAdapter struct {
+	noDeadline // casbin's methods without a context
+
 	db      *sql.DB
 	d       Dialect
 	table   string // quoted
@@ -91,6 +93,7 @@ func NewSQLAdapter(db *sql.DB, d Dialect, table string) (*SQLAdapter, error) {
 	}
 	quote := func(ps ...string) string { return `"` + strings.Join(ps, `"."`) + `"` }
 	a := &SQLAdapter{db: db, d: d, table: quote(parts...)}
+	a.noDeadline = noDeadline{a}
 	vtable := quote(VersionTable)
 	if len(parts) == 2 {
 		vtable = quote(parts[0], VersionTable)
@@ -359,41 +362,4 @@ func (a *SQLAdapter) Notifier(pool *pgxpool.Pool) (PolicyNotifier, error) {
 	return NotifierFunc(func(ctx context.Context, wake func()) error {
 		return pgstore.WatchChannel(ctx, pool, a.channel, wake)
 	}), nil
-}
-
-// LoadPolicy is LoadPolicyCtx without a deadline (casbin's Adapter).
-func (a *SQLAdapter) LoadPolicy(m model.Model) error {
-	return a.LoadPolicyCtx(context.Background(), m)
-}
-
-// SavePolicy is SavePolicyCtx without a deadline (casbin's Adapter).
-func (a *SQLAdapter) SavePolicy(m model.Model) error {
-	return a.SavePolicyCtx(context.Background(), m)
-}
-
-// AddPolicy is AddPolicyCtx without a deadline (casbin's Adapter).
-func (a *SQLAdapter) AddPolicy(sec, ptype string, rule []string) error {
-	return a.AddPolicyCtx(context.Background(), sec, ptype, rule)
-}
-
-// RemovePolicy is RemovePolicyCtx without a deadline (casbin's Adapter).
-func (a *SQLAdapter) RemovePolicy(sec, ptype string, rule []string) error {
-	return a.RemovePolicyCtx(context.Background(), sec, ptype, rule)
-}
-
-// RemoveFilteredPolicy is RemoveFilteredPolicyCtx without a deadline
-// (casbin's Adapter).
-func (a *SQLAdapter) RemoveFilteredPolicy(sec, ptype string, fieldIndex int, fieldValues ...string) error {
-	return a.RemoveFilteredPolicyCtx(context.Background(), sec, ptype, fieldIndex, fieldValues...)
-}
-
-// AddPolicies is AddPoliciesCtx without a deadline (casbin's BatchAdapter).
-func (a *SQLAdapter) AddPolicies(sec, ptype string, rules [][]string) error {
-	return a.AddPoliciesCtx(context.Background(), sec, ptype, rules)
-}
-
-// RemovePolicies is RemovePoliciesCtx without a deadline (casbin's
-// BatchAdapter).
-func (a *SQLAdapter) RemovePolicies(sec, ptype string, rules [][]string) error {
-	return a.RemovePoliciesCtx(context.Background(), sec, ptype, rules)
 }

@@ -131,6 +131,25 @@ func get(t *testing.T, c *Client, s *server, path string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
+// profileOK gets the demo profile through c and returns an error unless
+// the answer is 200.
+func profileOK(c *Client, s *server) error {
+	req, err := http.NewRequest(http.MethodGet, s.URL+demo.PathProfile, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return errors.New(resp.Status)
+	}
+	return nil
+}
+
 // tamper replaces the access token in the store by one the server refuses,
 // with a new client over the same store (as an app restart would).
 func tamper(t *testing.T, s *server, st TokenStore, rt http.RoundTripper) *Client {
@@ -186,18 +205,10 @@ func TestConcurrentRefreshIsSingleFlight(t *testing.T) {
 	ready.Add(n)
 	for range n {
 		wg.Go(func() {
-			req, _ := http.NewRequest(http.MethodGet, s.URL+demo.PathProfile, nil)
 			ready.Done()
 			<-start
-			resp, err := c.Do(req)
-			if err != nil {
+			if err := profileOK(c, s); err != nil {
 				errs <- err
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				errs <- errors.New(resp.Status)
 			}
 		})
 	}

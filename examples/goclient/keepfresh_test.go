@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -144,18 +142,10 @@ func TestProactiveAndReactiveRefreshAreOneRequest(t *testing.T) {
 	}
 	for range requests {
 		wg.Go(func() {
-			req, _ := http.NewRequest(http.MethodGet, s.URL+demo.PathProfile, nil)
 			ready.Done()
 			<-start
-			resp, err := c.Do(req)
-			if err != nil {
+			if err := profileOK(c, s); err != nil {
 				errs <- err
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				errs <- errors.New(resp.Status)
 			}
 		})
 	}

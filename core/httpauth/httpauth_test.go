@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/adaptertest"
@@ -191,5 +192,39 @@ func TestRevokeSessionCustomID(t *testing.T) {
 	}
 	if _, err := f.Service.Authenticate(ctx, a.AccessToken); !errors.Is(err, core.ErrInvalidToken) {
 		t.Fatalf("revoked session still authenticates: %v", err)
+	}
+}
+
+// The request view indexes the header map with the contract's canonical
+// names, so it relies on net/http canonicalizing what arrives on the wire:
+// header names in any case, sent over a real connection, still reach the
+// guard, and a second Authorization line in another case is still two
+// credentials.
+func TestHeaderNamesInAnyCaseOverTheWire(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	tr, err := f.Service.Login(context.Background(), core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpauth.Require(f.Service)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := httpauth.PrincipalFrom(r.Context()); ok {
+			_, _ = io.WriteString(w, "ok")
+		}
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct{ headers, want string }{
+		{"authorization: Bearer " + tr.AccessToken, "200 text/plain; charset=utf-8 ok"},
+		{"AUTHORIZATION: Bearer " + tr.AccessToken, "200 text/plain; charset=utf-8 ok"},
+		{"aUtHoRiZaTiOn: bearer " + tr.AccessToken, "200 text/plain; charset=utf-8 ok"},
+		{"authorization: Bearer " + tr.AccessToken + "\r\nAuthorization: Bearer " + tr.AccessToken, "400 application/json"},
+		{"x-authorization: Bearer " + tr.AccessToken, "401 application/json"},
+	} {
+		head := "GET / HTTP/1.1\r\nHost: x\r\n" + tc.headers + "\r\nConnection: close\r\n\r\n"
+		got, _ := adaptertest.RawExchange(t, addr, head, nil, 5*time.Second)
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q: got %q, want %q...", tc.headers[:20], got, tc.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package wire_test
 import (
 	"context"
 	"errors"
+	"net/textproto"
 	"slices"
 	"strings"
 	"testing"
@@ -155,5 +156,18 @@ func TestGuardRefusesMalformedBearerOfACachedToken(t *testing.T) {
 	}
 	if p, resp := g.Check(ctx, valid(), nil, nil); resp != nil || p == nil {
 		t.Fatalf("valid token refused after malformed ones: %+v", resp)
+	}
+}
+
+// Adapters over http.Header index the map with the names the contract
+// passes (see Request), so every one of them must be canonical.
+func TestHeaderNamesAreCanonical(t *testing.T) {
+	for _, name := range []string{
+		wire.HeaderAuthorization, wire.HeaderTransport, wire.HeaderOrigin, wire.HeaderSecFetchSite,
+		wire.HeaderUserAgent, wire.HeaderRequestID, wire.HeaderForwardedFor, wire.HeaderContentType,
+	} {
+		if c := textproto.CanonicalMIMEHeaderKey(name); c != name {
+			t.Errorf("%q is not canonical (%q)", name, c)
+		}
 	}
 }

@@ -21,10 +21,17 @@ import (
 // Request is the read-only view of one HTTP request that an adapter gives
 // the contract. Implementations must return strings that stay valid after
 // the handler returns (fasthttp adapters copy).
+//
+// The contract asks only for the headers named by the Header* constants of
+// this package, which are in canonical form (textproto.CanonicalMIMEHeaderKey),
+// so an adapter over http.Header may index the map with the name as given
+// instead of canonicalizing it again on every request.
 type Request interface {
-	// Header returns the first value of the named header, or "".
+	// Header returns the first value of the named header, or "". name is in
+	// canonical form.
 	Header(name string) string
 	// HeaderValues returns every value of the named header (nil if none).
+	// name is in canonical form.
 	HeaderValues(name string) []string
 	// Cookie returns the named cookie's value and whether it was sent. When a
 	// cookie is sent more than once, the adapter returns the first.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/authtest"
+	"github.com/authguard/authguard/core/token"
 	"github.com/authguard/authguard/core/wire"
 )
 
@@ -40,6 +41,38 @@ func TestWarmGuardAllocatesNothingWithTelemetry(t *testing.T) {
 			check()
 			if n := testing.AllocsPerRun(1000, check); n != 0 {
 				t.Fatalf("a warm guard allocates %v times", n)
+			}
+		})
+	}
+}
+
+// BenchmarkWarmGuard measures the guard every adapter runs on a token its
+// cache holds, with no telemetry configured: bearer parsing, the token
+// cache hit and the liveness check. scripts/bench-telemetry.sh counts its
+// instructions with the telemetry hooks compiled in and compiled out.
+func BenchmarkWarmGuard(b *testing.B) {
+	for _, alg := range []string{token.AlgEdDSA, token.AlgHS256} {
+		b.Run(alg, func(b *testing.B) {
+			f := authtest.New(b, authtest.Options{Alg: alg})
+			ctx := context.Background()
+			tr, err := f.Service.Login(ctx, core.LoginInput{Email: authtest.UserEmail, Password: authtest.Password})
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := newSecRequest("192.0.2.1:1").with("Authorization", "Bearer "+tr.AccessToken)
+			g := wire.New(f.Service).Require()
+			if p, resp := g.Check(ctx, req, nil, nil); resp != nil || p == nil {
+				b.Fatalf("guard refused a valid token: %+v", resp)
+			}
+			refused := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, _ := g.Check(ctx, req, nil, nil); p == nil {
+					refused++
+				}
+			}
+			if refused != 0 {
+				b.Fatalf("the guard refused a valid token %d times", refused)
 			}
 		})
 	}

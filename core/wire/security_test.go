@@ -45,15 +45,17 @@ func (r *secRequest) jsonBody(body string) *secRequest {
 	return r.with("Content-Type", "application/json")
 }
 
+// Header and HeaderValues index the map with name as given: the contract
+// passes canonical names (see wire.Request), and with stores them so.
 func (r *secRequest) Header(name string) string {
-	if v := r.headers[textproto.CanonicalMIMEHeaderKey(name)]; len(v) > 0 {
+	if v := r.headers[name]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
 func (r *secRequest) HeaderValues(name string) []string {
-	return r.headers[textproto.CanonicalMIMEHeaderKey(name)]
+	return r.headers[name]
 }
 
 func (r *secRequest) Cookie(name string) (string, bool) {

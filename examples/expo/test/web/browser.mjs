@@ -12,10 +12,14 @@
 //   any string shaped like one) in document.cookie, localStorage or
 //   sessionStorage at any point.
 //
-// Screenshots of the login, home and sessions screens are written to
-// docs/screenshots/ of the repository.
+// Screenshots of the login, home and sessions screens are written to a
+// temporary directory, which the last line names; SCREENSHOTS_DIR=dir writes
+// them there instead (SCREENSHOTS_DIR=../../docs/screenshots refreshes the
+// repository's, which show session ids and times, so a plain test run leaves
+// them alone).
 //
 //   npm run test:web
+//   SCREENSHOTS_DIR=../../docs/screenshots npm run test:web
 //
 // CHROMIUM names the browser binary (default /usr/bin/chromium, Debian's
 // chromium package). WEB_DIST names an existing export to serve instead of
@@ -31,7 +35,9 @@ import { chromium } from 'playwright-core';
 import { buildServer, repoRoot, startServer } from '../support/go-server.mjs';
 
 const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const shotsDir = path.join(repoRoot, 'docs', 'screenshots');
+const shotsDir = process.env.SCREENSHOTS_DIR
+  ? path.resolve(process.env.SCREENSHOTS_DIR)
+  : mkdtempSync(path.join(os.tmpdir(), 'authguard-screenshots-'));
 const browserBin = process.env.CHROMIUM || '/usr/bin/chromium';
 const COOKIE = '__Secure-authguard-refresh';
 const USER = { email: 'user@example.com', password: 'demo-password' };
@@ -373,7 +379,7 @@ async function main() {
   const t = Object.entries(timings)
     .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
     .join(', ');
-  console.log(`${process.exitCode ? 'FAILED' : 'passed'}: ${checks} checks (${t}); screenshots in ${path.relative(repoRoot, shotsDir)}/`);
+  console.log(`${process.exitCode ? 'FAILED' : 'passed'}: ${checks} checks (${t}); screenshots in ${shotsDir}/`);
 }
 
 await main();

@@ -153,3 +153,13 @@ func BenchServe(b *testing.B, h http.Handler, req *http.Request) {
 		b.Fatalf("%s %s: status %d, %d body bytes", req.Method, req.URL.Path, w.Status, w.N)
 	}
 }
+
+// Allocs is the number of allocations of one request served through h with
+// a Discard writer (testing.AllocsPerRun over 200 requests).
+func Allocs(h http.Handler, req *http.Request) float64 {
+	var w Discard
+	return testing.AllocsPerRun(200, func() {
+		w.Reset()
+		h.ServeHTTP(&w, req)
+	})
+}

@@ -16,6 +16,7 @@ import (
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
 	"github.com/authguard/authguard/core/httpauth"
+	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -39,14 +40,7 @@ func newRouter(app *demo.App) http.Handler {
 	svc := app.Service
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
-	r.Use(cors.Handler(cors.Options{
-		AllowedOrigins:   app.Config.AllowedOrigins,
-		AllowedMethods:   demo.CORSAllowedMethods,
-		AllowedHeaders:   demo.CORSAllowedHeaders,
-		ExposedHeaders:   demo.CORSExposedHeaders,
-		AllowCredentials: true,
-		MaxAge:           int(demo.CORSMaxAge.Seconds()),
-	}))
+	r.Use(corsMiddleware(app.Config))
 
 	chiauth.Mount(r, svc)
 	chiauth.MountRoleAdmin(r, svc, app.Roles) // GET, PUT, DELETE /auth/admin/roles/{subject}[/{role}]
@@ -71,3 +65,30 @@ func newRouter(app *demo.App) http.Handler {
 	})
 	return r
 }
+
+// corsMiddleware is go-chi/cors for the allowed origins. Requests without an
+// Origin header bypass it with the one header it gives them, Vary: Origin.
+func corsMiddleware(cfg demo.Config) func(http.Handler) http.Handler {
+	withCORS := cors.Handler(cors.Options{
+		AllowedOrigins:   cfg.AllowedOrigins,
+		AllowedMethods:   demo.CORSAllowedMethods,
+		AllowedHeaders:   demo.CORSAllowedHeaders,
+		ExposedHeaders:   demo.CORSExposedHeaders,
+		AllowCredentials: true,
+		MaxAge:           int(demo.CORSMaxAge.Seconds()),
+	})
+	return func(next http.Handler) http.Handler {
+		h := withCORS(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, ok := r.Header["Origin"]; ok {
+				h.ServeHTTP(w, r)
+				return
+			}
+			httpauth.AddHeader(w.Header(), varyOrigin)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// varyOrigin is the header go-chi/cors adds to a request without an Origin.
+var varyOrigin = &wire.Response{Header: [][2]string{{"Vary", "Origin"}}}

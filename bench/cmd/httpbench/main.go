@@ -22,8 +22,9 @@
 // router gets the tokens of that router's example. A round measures every
 // cell of every contender once, the example and its peer back to back in an
 // order that alternates between rounds; every value printed is the median
-// over the rounds. A measurement with a non-2xx answer or a socket error
-// fails the run.
+// over the rounds, except the verdict of an example's /healthz against its
+// peer's, which is the median of the per-round ratios of the two. A
+// measurement with a non-2xx answer or a socket error fails the run.
 package main
 
 import (
@@ -554,9 +555,23 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// spread is half the range relative to the median.
+// spread is half the range relative to the median (NaN for no values).
 func spread(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
 	return (slices.Max(v) - slices.Min(v)) / 2 / median(v)
+}
+
+// pairedRatio is the median over the rounds of a[i]/b[i], two contenders
+// measured back to back in round i, and the spread of those ratios.
+// Rounds missing from either side are left out.
+func pairedRatio(a, b []float64) (ratio, spr float64) {
+	rs := make([]float64, 0, len(a))
+	for i := range min(len(a), len(b)) {
+		rs = append(rs, a[i]/b[i])
+	}
+	return median(rs), spread(rs)
 }
 
 func report(o options, cells []cell, results map[string]map[string][]float64, loadBefore string, took time.Duration) bool {
@@ -565,7 +580,7 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput()
 	fmt.Fprintf(w, "- servers pinned to CPU %s, wrk (%s) to CPU %s: one thread, %d keep-alive connections, %s per measurement\n",
 		o.serverCPU, wrkName(wrkVersion), o.loadCPU, o.conns, o.duration)
-	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median\n", o.rounds)
+	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median; an example's /healthz is judged against its peer's on the median of the per-round ratios\n", o.rounds)
 	fmt.Fprintf(w, "- load average before %s, after %s; the measurements took %s\n\n", loadBefore, loadAvg(), took.Round(time.Second))
 
 	type verdict struct {
@@ -628,9 +643,16 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 					verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example > %s, %s", router, alg, metric, peerName[router], c.title), e > p,
 						fmt.Sprintf("%.2fx (%.0f vs %.0f)", e/p, e, p)})
 				}
+				// The example and its peer ran back to back in every round:
+				// the ratio of each round cancels the drift between rounds.
 				p := rate("peer", router, alg, "health", cpu)
-				verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example /healthz >= 95%% of the peer's bare router", router, alg, metric), h >= 0.95*p,
-					fmt.Sprintf("%.0f%% (%.0f vs %.0f)", 100*h/p, h, p)})
+				ex, pe := results["example/"+router+"/"+alg], results["peer/"+router+"/"+alg]
+				ratio, spr := pairedRatio(ex["health"], pe["health"])
+				if cpu { // requests per CPU second are the inverse of CPU µs per request
+					ratio, spr = pairedRatio(pe["health/cpu"], ex["health/cpu"])
+				}
+				verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example /healthz >= 95%% of the peer's bare router (median of the rounds' ratios)", router, alg, metric), ratio >= 0.95,
+					fmt.Sprintf("%.0f%% ±%.0f%% (medians %.0f vs %.0f)", 100*ratio, 100*spr, h, p)})
 			}
 		}
 	}

@@ -23,6 +23,29 @@ func TestMedianAndSpread(t *testing.T) {
 	}
 }
 
+// TestPairedRatio: the ratio is taken round by round, so a drift of the
+// machine that hits both contenders of a round alike cancels; the verdict
+// is the median of those ratios, and the spread is theirs.
+func TestPairedRatio(t *testing.T) {
+	// The machine is half as fast in round 2 and twice as fast in round 3.
+	ex := []float64{9000, 5100, 19000}
+	peer := []float64{10000, 5000, 20000}
+	r, s := pairedRatio(ex, peer) // ratios 0.90, 1.02, 0.95
+	if math.Abs(r-0.95) > 1e-9 || math.Abs(s-(1.02-0.90)/2/0.95) > 1e-9 {
+		t.Errorf("pairedRatio = %v ±%v, want 0.95 ±%v", r, s, (1.02-0.90)/2/0.95)
+	}
+	if m := median(ex) / median(peer); math.Abs(m-0.90) > 1e-9 {
+		t.Errorf("the ratio of the medians is %v, want 0.90 (the round that differs)", m)
+	}
+	// Rounds missing on one side are left out; none at all is NaN.
+	if r, _ := pairedRatio([]float64{90, 80, 70}, []float64{100, 100}); math.Abs(r-0.85) > 1e-9 {
+		t.Errorf("pairedRatio over two rounds = %v, want 0.85", r)
+	}
+	if r, s := pairedRatio(nil, []float64{1}); !math.IsNaN(r) || !math.IsNaN(s) {
+		t.Errorf("pairedRatio of nothing = %v ±%v, want NaN", r, s)
+	}
+}
+
 // wrkOutput is what wrk 4.1.0 prints for a run with refused requests.
 const wrkOutput = `Running 1s test @ http://127.0.0.1:8080/api/profile
   1 threads and 16 connections

@@ -67,10 +67,13 @@ func (c lingerConn) Close() error {
 // skip it (see demo.Config.OriginAllowed), so they get no CORS header at
 // all: fiber's middleware would otherwise still answer their preflight with
 // the allowed methods and headers, only without Access-Control-Allow-Origin.
+// Requests without an Origin skip it too, with the one header it gives them
+// (Vary: Origin; its origins are never "*", which it refuses with
+// credentials).
 func CORS(cfg demo.Config) fiber.Handler {
 	return cors.New(cors.Config{
 		Next: func(c *fiber.Ctx) bool {
-			if o := c.Get(fiber.HeaderOrigin); o != "" && !cfg.OriginAllowed(o) {
+			if o := c.Get(fiber.HeaderOrigin); o == "" || !cfg.OriginAllowed(o) {
 				c.Vary(fiber.HeaderOrigin)
 				return true
 			}

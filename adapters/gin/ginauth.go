@@ -12,7 +12,6 @@ package ginauth
 
 import (
 	"github.com/authguard/authguard/core"
-	"github.com/authguard/authguard/core/httpauth"
 	"github.com/authguard/authguard/core/wire"
 	"github.com/gin-gonic/gin"
 )
@@ -45,11 +44,13 @@ func setPrincipal(c *gin.Context, p *core.Principal) {
 }
 
 // Write copies a contract response onto the wire: every header added in
-// order (Set-Cookie may repeat; see httpauth.AddHeader), then the status,
-// then the body. Nothing is added: gin's renderers (which append
-// "; charset=utf-8") are not used.
+// order (Set-Cookie may repeat), then the status, then the body. Nothing is
+// added: gin's renderers (which append "; charset=utf-8") are not used.
 func Write(c *gin.Context, resp *wire.Response) {
-	httpauth.AddHeader(c.Writer.Header(), resp)
+	h := c.Writer.Header()
+	for _, kv := range resp.Header {
+		h.Add(kv[0], kv[1])
+	}
 	c.Writer.WriteHeader(resp.Status)
 	if len(resp.Body) == 0 {
 		c.Writer.WriteHeaderNow()

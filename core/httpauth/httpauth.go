@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
 	"path"
 	"strings"
 	"time"
@@ -88,31 +87,15 @@ func (q request) Body(limit int64) ([]byte, error) {
 }
 
 // Write copies a core response onto w: every header in order (added, not
-// set, so Set-Cookie may repeat; see AddHeader), then the status, then the
-// body.
+// set, so Set-Cookie may repeat), then the status, then the body.
 func Write(w http.ResponseWriter, resp *wire.Response) {
-	AddHeader(w.Header(), resp)
+	h := w.Header()
+	for _, kv := range resp.Header {
+		h.Add(kv[0], kv[1])
+	}
 	w.WriteHeader(resp.Status)
 	if len(resp.Body) > 0 {
 		_, _ = w.Write(resp.Body)
-	}
-}
-
-// AddHeader adds the header lines of resp to h in order, with the result
-// of h.Add for each. A name h has no value for yet gets a slice of
-// resp.Header itself (length and capacity one), so a response is copied
-// without allocating a slice per header, as for a response built once and
-// written on every request; a later Add to that name appends to a new
-// array. The response must not be changed while h is in use.
-func AddHeader(h http.Header, resp *wire.Response) {
-	for i := range resp.Header {
-		kv := &resp.Header[i]
-		k := textproto.CanonicalMIMEHeaderKey(kv[0])
-		if vs := h[k]; len(vs) > 0 {
-			h[k] = append(vs, kv[1])
-		} else {
-			h[k] = kv[1:2:2]
-		}
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 
 	chiauth "github.com/authguard/authguard/adapters/chi"
 	"github.com/authguard/authguard/core/httpauth"
-	"github.com/authguard/authguard/core/wire"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -84,11 +83,8 @@ func corsMiddleware(cfg demo.Config) func(http.Handler) http.Handler {
 				h.ServeHTTP(w, r)
 				return
 			}
-			httpauth.AddHeader(w.Header(), varyOrigin)
+			w.Header().Add("Vary", "Origin")
 			next.ServeHTTP(w, r)
 		})
 	}
 }
-
-// varyOrigin is the header go-chi/cors adds to a request without an Origin.
-var varyOrigin = &wire.Response{Header: [][2]string{{"Vary", "Origin"}}}

@@ -95,7 +95,7 @@ func New[V any](maxEntries, maxBytes int) *Cache[V] {
 		seed:     maphash.MakeSeed(),
 		shards:   make([]shard[V], n),
 		mask:     uint64(n - 1),
-		maxN:     max(maxEntries/n, 1),
+		maxN:     min(max(maxEntries/n, 1), math.MaxInt32-1), // positions are int32
 		maxBytes: max(maxBytes/n, 1),
 	}
 	for i := range c.shards {

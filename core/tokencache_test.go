@@ -402,3 +402,12 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 }
+
+// A cache value stays 40 bytes (two pointers and three 8-byte words), so
+// that a slot of the cache, with its key, charge and reference bit, is one
+// cache line: what a hit reads besides the token's bytes.
+func TestTokenCacheValueFitsTheSlot(t *testing.T) {
+	if core.VerifiedTokenSize != 40 {
+		t.Fatalf("verifiedToken is %d bytes; want 40", core.VerifiedTokenSize)
+	}
+}

@@ -4,25 +4,29 @@
 // instead of a signature verification.
 //
 // Keys are compared in full: a seeded 64-bit hash of the token's length and
-// last hashedTail bytes picks the shard and the map slot, and a hit is a
-// slot whose stored token equals the one presented, byte for byte. Two
-// tokens of one hash take turns in one slot. Hashing the tail alone keeps a
-// lookup's hashing short; the tail of a signed token is its signature,
-// which nobody can choose without the signing key, and only tokens that
-// passed verification are stored, so colliding tokens cannot be aimed for
-// (nor could they be without the seed); a token that shares a stored one's
-// tail but differs elsewhere is a miss. The cache is bounded by entries and by bytes (each entry
-// is charged the size its caller states); when a shard is full, a CLOCK hand
-// evicts an entry not read since the hand last passed it. Admission is the
-// caller's decision (the core admits only tokens that passed every check),
-// so a stream of unique tokens that fail verification never reaches it, and
-// a stream of unique valid tokens only recycles a bounded set of slots. A
-// hit takes one shard's read lock and sets a reference bit; it allocates
-// nothing.
+// last hashedTail bytes picks the shard and, in the shard's open-addressed
+// index, the home bucket and a 32-bit fingerprint; a hit is a slot whose
+// fingerprint matches and whose stored token equals the one presented,
+// byte for byte. Tokens of one hash are told apart by that comparison and
+// are stored side by side. Hashing the tail alone keeps a lookup's hashing
+// short; the tail of a signed token is its signature, which nobody can
+// choose without the signing key, and only tokens that passed verification
+// are stored, so colliding tokens cannot be aimed for (nor could they be
+// without the seed); a token that shares a stored one's tail but differs
+// elsewhere is a miss. The cache is bounded by entries and by bytes (each
+// entry is charged the size its caller states); when a shard is full, a
+// CLOCK hand evicts an entry not read since the hand last passed it.
+// Admission is the caller's decision (the core admits only tokens that
+// passed every check), so a stream of unique tokens that fail verification
+// never reaches it, and a stream of unique valid tokens only recycles a
+// bounded set of slots. A hit takes one shard's read lock, reads one bucket
+// run of the index (usually one cache line), the entry's slot (one line)
+// and the stored token, and sets a reference bit; it allocates nothing.
 package tokencache
 
 import (
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +43,9 @@ const (
 // length): an Ed25519 signature's second half, or most of an HMAC-SHA256.
 const hashedTail = 32
 
+// minIndex is the number of buckets of a shard's index when it is created.
+const minIndex = 16
+
 // Cache maps token strings to values of type V. It is safe for concurrent
 // use. The zero Cache is not usable; create one with New.
 type Cache[V any] struct {
@@ -49,9 +56,18 @@ type Cache[V any] struct {
 	maxBytes int // bytes per shard
 }
 
+// A shard's index is an open-addressed table of buckets with linear
+// probing. A bucket is 0 when empty; otherwise its high 32 bits are the
+// fingerprint of the key (the high half of its hash, which also names the
+// key's home bucket) and its low 32 bits the key's position in slots plus
+// one. A lookup reads the buckets from the home one to the first empty one:
+// at most half the buckets are used, so that is usually one cache line.
+// Removal shifts the following buckets back (no tombstones), so every key
+// stays reachable from its home bucket without a gap.
 type shard[V any] struct {
 	mu    sync.RWMutex
-	index map[uint64]int32 // token hash -> position in slots
+	index []uint64 // a power of two long, at most half full
+	n     int      // entries
 	slots []slot[V]
 	free  []int32 // positions of empty slots
 	hand  int
@@ -59,11 +75,12 @@ type shard[V any] struct {
 	_     [64]byte // keeps two shards' locks off one cache line
 }
 
+// slot is one entry: all a hit reads besides the key's bytes. With the
+// core's value (40 bytes) it is 64 bytes, one cache line.
 type slot[V any] struct {
 	key  string // "" when the slot is empty
-	hash uint64
 	val  V
-	size int
+	size int32
 	ref  atomic.Uint32 // read since the hand last passed
 }
 
@@ -78,29 +95,53 @@ func New[V any](maxEntries, maxBytes int) *Cache[V] {
 		seed:     maphash.MakeSeed(),
 		shards:   make([]shard[V], n),
 		mask:     uint64(n - 1),
-		maxN:     max(maxEntries/n, 1),
+		maxN:     min(max(maxEntries/n, 1), math.MaxInt32-1), // positions are int32
 		maxBytes: max(maxBytes/n, 1),
 	}
 	for i := range c.shards {
-		c.shards[i].index = make(map[uint64]int32)
+		c.shards[i].index = make([]uint64, minIndex)
 	}
 	return c
 }
 
-func (c *Cache[V]) shard(key string) (*shard[V], uint64) {
+// hash returns the hash of key: the low bits pick the shard, the high 32
+// bits are the fingerprint in the shard's index.
+func (c *Cache[V]) hash(key string) uint64 {
 	tail := key
 	if len(tail) > hashedTail {
 		tail = tail[len(tail)-hashedTail:]
 	}
-	h := maphash.String(c.seed, tail) ^ uint64(len(key))*0x9e3779b97f4a7c15
-	return &c.shards[h&c.mask], h
+	return maphash.String(c.seed, tail) ^ uint64(len(key))*0x9e3779b97f4a7c15
+}
+
+func (c *Cache[V]) shard(key string) (*shard[V], uint32) {
+	h := c.hash(key)
+	return &c.shards[h&c.mask], uint32(h >> 32)
+}
+
+// find returns the bucket of the index holding exactly key, whose
+// fingerprint is fp, and its position in slots; -1, -1 when key is not
+// stored. The caller holds the lock.
+func (sh *shard[V]) find(fp uint32, key string) (bucket int, pos int32) {
+	m := uint32(len(sh.index) - 1)
+	for b := fp & m; ; b = (b + 1) & m {
+		e := sh.index[b]
+		if e == 0 {
+			return -1, -1
+		}
+		if uint32(e>>32) == fp {
+			if i := int32(uint32(e)) - 1; sh.slots[i].key == key {
+				return int(b), i
+			}
+		}
+	}
 }
 
 // Get returns the value stored for exactly key.
 func (c *Cache[V]) Get(key string) (v V, ok bool) {
-	sh, h := c.shard(key)
+	sh, fp := c.shard(key)
 	sh.mu.RLock()
-	if i, found := sh.index[h]; found && sh.slots[i].key == key {
+	if _, i := sh.find(fp, key); i >= 0 {
 		s := &sh.slots[i]
 		v, ok = s.val, true
 		if s.ref.Load() == 0 {
@@ -116,28 +157,25 @@ func (c *Cache[V]) Get(key string) (v V, ok bool) {
 // stored; Put reports whether v was stored. The cache keeps its own copy of
 // key, so the caller's string may alias a buffer it reuses.
 func (c *Cache[V]) Put(key string, v V, size int) bool {
-	if key == "" || size > c.maxBytes {
+	if key == "" || size > c.maxBytes || size > math.MaxInt32 {
 		return false
 	}
 	size = max(size, 1)
-	sh, h := c.shard(key)
+	sh, fp := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i, found := sh.index[h]; found {
+	if _, i := sh.find(fp, key); i >= 0 {
 		s := &sh.slots[i]
-		if s.key != key {
-			s.key = strings.Clone(key)
-		}
-		sh.bytes += size - s.size
-		s.val, s.size = v, size
+		sh.bytes += size - int(s.size)
+		s.val, s.size = v, int32(size)
 		s.ref.Store(1)
 		for sh.bytes > c.maxBytes {
-			sh.evict()
+			sh.evict(c)
 		}
 		return true
 	}
-	for len(sh.index) >= c.maxN || sh.bytes+size > c.maxBytes {
-		sh.evict()
+	for sh.n >= c.maxN || sh.bytes+size > c.maxBytes {
+		sh.evict(c)
 	}
 	var i int32
 	if n := len(sh.free); n > 0 {
@@ -147,17 +185,62 @@ func (c *Cache[V]) Put(key string, v V, size int) bool {
 		i = int32(len(sh.slots) - 1)
 	}
 	s := &sh.slots[i]
-	s.key, s.val, s.size, s.hash = strings.Clone(key), v, size, h
+	s.key, s.val, s.size = strings.Clone(key), v, int32(size)
 	s.ref.Store(0) // admitted, not yet read: the first to go if never read
-	sh.index[h] = i
+	sh.insert(fp, i)
 	sh.bytes += size
 	return true
+}
+
+// insert adds the bucket of the key of fingerprint fp at position i of
+// slots, doubling the index first if it would be over half full. The
+// caller holds the write lock and key is not in the index.
+func (sh *shard[V]) insert(fp uint32, i int32) {
+	if 2*(sh.n+1) > len(sh.index) {
+		old := sh.index
+		sh.index = make([]uint64, 2*len(old))
+		for _, e := range old {
+			if e != 0 {
+				sh.place(e)
+			}
+		}
+	}
+	sh.place(uint64(fp)<<32 | uint64(uint32(i)+1))
+	sh.n++
+}
+
+// place puts bucket e in the first empty bucket from its home one.
+func (sh *shard[V]) place(e uint64) {
+	m := uint32(len(sh.index) - 1)
+	b := uint32(e>>32) & m
+	for sh.index[b] != 0 {
+		b = (b + 1) & m
+	}
+	sh.index[b] = e
+}
+
+// unlink empties bucket b of the index, then shifts back every bucket of
+// the run after it that may move closer to its home, so that no key is cut
+// off from its home bucket by the hole.
+func (sh *shard[V]) unlink(b int) {
+	m := len(sh.index) - 1
+	for j := (b + 1) & m; sh.index[j] != 0; j = (j + 1) & m {
+		home := int(uint32(sh.index[j]>>32)) & m
+		// The bucket at j may move to the hole at b when its home is not
+		// in the cyclic range (b, j]: then b is on its probe path.
+		if (j-home)&m >= (j-b)&m {
+			sh.index[b] = sh.index[j]
+			b = j
+		}
+	}
+	sh.index[b] = 0
+	sh.n--
 }
 
 // evict empties one slot: the first one under the hand whose reference bit
 // is clear, clearing the bits it passes. It ends within two turns of the
 // slots. The caller holds the write lock and the shard is not empty.
-func (sh *shard[V]) evict() {
+func (sh *shard[V]) evict(c *Cache[V]) {
 	for {
 		if sh.hand >= len(sh.slots) {
 			sh.hand = 0
@@ -171,18 +254,31 @@ func (sh *shard[V]) evict() {
 			s.ref.Store(0)
 			continue
 		}
-		sh.remove(int32(sh.hand - 1))
+		sh.remove(c, int32(sh.hand-1))
 		return
 	}
 }
 
-// remove empties slot i. The caller holds the write lock.
-func (sh *shard[V]) remove(i int32) {
+// remove empties slot i, finding its bucket from its key's hash. The
+// caller holds the write lock.
+func (sh *shard[V]) remove(c *Cache[V], i int32) {
 	s := &sh.slots[i]
-	delete(sh.index, s.hash)
-	sh.bytes -= s.size
+	fp := uint32(c.hash(s.key) >> 32)
+	m := len(sh.index) - 1
+	b := int(fp) & m
+	for uint32(sh.index[b]) != uint32(i)+1 {
+		b = (b + 1) & m
+	}
+	sh.drop(b, i)
+}
+
+// drop empties bucket b of the index and slot i, its entry.
+func (sh *shard[V]) drop(b int, i int32) {
+	sh.unlink(b)
+	s := &sh.slots[i]
+	sh.bytes -= int(s.size)
 	var zero V
-	s.key, s.val, s.size, s.hash = "", zero, 0, 0
+	s.key, s.val, s.size = "", zero, 0
 	s.ref.Store(0)
 	sh.free = append(sh.free, i)
 }
@@ -191,10 +287,10 @@ func (sh *shard[V]) remove(i int32) {
 // keeping its charge and its reference bit; it reports whether there was
 // one.
 func (c *Cache[V]) Replace(key string, v V) bool {
-	sh, h := c.shard(key)
+	sh, fp := c.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if i, found := sh.index[h]; found && sh.slots[i].key == key {
+	if _, i := sh.find(fp, key); i >= 0 {
 		sh.slots[i].val = v
 		return true
 	}
@@ -203,10 +299,10 @@ func (c *Cache[V]) Replace(key string, v V) bool {
 
 // Delete removes the entry of exactly key, if any.
 func (c *Cache[V]) Delete(key string) {
-	sh, h := c.shard(key)
+	sh, fp := c.shard(key)
 	sh.mu.Lock()
-	if i, found := sh.index[h]; found && sh.slots[i].key == key {
-		sh.remove(i)
+	if b, i := sh.find(fp, key); i >= 0 {
+		sh.drop(b, i)
 	}
 	sh.mu.Unlock()
 }
@@ -217,7 +313,7 @@ func (c *Cache[V]) Len() int {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.mu.RLock()
-		n += len(sh.index)
+		n += sh.n
 		sh.mu.RUnlock()
 	}
 	return n

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"unsafe"
 
 	"github.com/authguard/authguard/core"
 	"github.com/authguard/authguard/core/wire"
@@ -47,6 +48,19 @@ func setPrincipal(c *fiber.Ctx, p *core.Principal) {
 type request struct{ c *fiber.Ctx }
 
 func (q request) Header(name string) string { return string(q.c.Request().Header.Peek(name)) }
+
+// PeekHeader is wire.HeaderPeeker: the first value of the named header as
+// a string over fasthttp's own buffer (valid until the handler returns, as
+// that interface requires), and how many values were sent. The guard reads
+// the Authorization header through it, so a token seen before costs no
+// copy.
+func (q request) PeekHeader(name string) (string, int) {
+	vs := q.c.Request().Header.PeekAll(name)
+	if len(vs) == 0 {
+		return "", 0
+	}
+	return unsafe.String(unsafe.SliceData(vs[0]), len(vs[0])), len(vs)
+}
 
 func (q request) HeaderValues(name string) []string {
 	var out []string

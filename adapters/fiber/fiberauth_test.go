@@ -413,3 +413,66 @@ func TestRoutePatternFollowsRoutingConfig(t *testing.T) {
 		}
 	}
 }
+
+// The guard reads the Authorization header over fasthttp's own buffer
+// (wire.HeaderPeeker), which the next request on the connection
+// overwrites. Two users' tokens, alternated on keep-alive
+// connections by many clients at once, must each keep yielding their own
+// subject: nothing the cache or the principal keeps may point into that
+// buffer.
+func TestGuardTokensSurviveBufferReuse(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	app := newApp()
+	app.Get("/whoami", fiberauth.Require(f.Service), func(c *fiber.Ctx) error {
+		p, _ := fiberauth.PrincipalFrom(c)
+		return c.SendString(p.Subject)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	url := "http://" + ln.Addr().String() + "/whoami"
+
+	tokens := map[string]string{ // subject -> token
+		f.UserID:  login(t, f.Service, authtest.UserEmail),
+		f.AdminID: login(t, f.Service, authtest.AdminEmail),
+	}
+	subjects := []string{f.UserID, f.AdminID}
+	const clients, rounds = 16, 100
+	var start, done sync.WaitGroup
+	start.Add(1)
+	errs := make(chan error, clients)
+	for i := range clients {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			defer client.CloseIdleConnections()
+			start.Wait()
+			for j := range rounds {
+				want := subjects[(i+j)%2]
+				r, _ := http.NewRequest("GET", url, nil)
+				r.Header.Set("Authorization", "Bearer "+tokens[want])
+				resp, err := client.Do(r)
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				_ = resp.Body.Close()
+				if resp.StatusCode != 200 || string(b) != want {
+					errs <- fmt.Errorf("client %d request %d: %d %q, want 200 %q", i, j, resp.StatusCode, b, want)
+					return
+				}
+			}
+		}()
+	}
+	start.Done()
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

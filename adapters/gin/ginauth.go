@@ -16,30 +16,22 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// principalKey is the gin context key of the authenticated principal.
-type principalKey struct{}
-
 // PrincipalFrom returns the principal a guard authenticated for this
-// request. It looks in the gin context first, then in the request's
-// context (where the guards also store it, and where a net/http middleware
-// wrapped around gin may have put it).
+// request: the guards store it in the request's context (c.Request), where
+// a net/http middleware wrapped around gin may also have put it, and where
+// core.PrincipalFromContext(c.Request.Context()) finds it too.
 func PrincipalFrom(c *gin.Context) (*core.Principal, bool) {
-	if v, ok := c.Get(principalKey{}); ok {
-		if p, ok := v.(*core.Principal); ok && p != nil {
-			return p, true
-		}
-	}
 	if c.Request == nil {
 		return nil, false
 	}
 	return core.PrincipalFromContext(c.Request.Context())
 }
 
-// setPrincipal stores p in the gin context and on the request's context, so
-// that plain net/http helpers further down the chain see it through
-// core.PrincipalFromContext.
+// setPrincipal stores p on the request's context, so that PrincipalFrom and
+// plain net/http helpers further down the chain (core.PrincipalFromContext)
+// see it. It does not use c.Set: gin would make the context's Keys map for
+// it on every request.
 func setPrincipal(c *gin.Context, p *core.Principal) {
-	c.Set(principalKey{}, p)
 	c.Request = c.Request.WithContext(core.ContextWithPrincipal(c.Request.Context(), p))
 }
 

@@ -143,7 +143,9 @@ var (
 // credential yields (nil, nil); otherwise it is 401. A refusal is audited,
 // except for a plain missing credential.
 func (s *Server) authenticate(ctx context.Context, r Request, optional bool) (*core.Principal, *Response) {
-	tok, scan, err := s.bearerUnscanned(r)
+	// The token is read for this call only (see HeaderPeeker): the core
+	// copies what it keeps.
+	tok, scan, err := s.bearerUnscanned(r, true)
 	if err == nil && tok == "" {
 		if optional {
 			s.svc.RecordGuard(ctx, nil)

@@ -18,7 +18,7 @@ var (
 // query string. Two credentials are ErrInvalidRequest. An
 // Authorization header of another scheme counts as no bearer credential.
 func (s *Server) bearer(r Request) (string, error) {
-	tok, scan, err := s.bearerUnscanned(r)
+	tok, scan, err := s.bearerUnscanned(r, false)
 	if err == nil && scan && !allToken68(tok) {
 		return "", errNotBearer
 	}
@@ -31,13 +31,25 @@ func (s *Server) bearer(r Request) (string, error) {
 // accepts passed strict verification, all base64url and dots, so the check
 // cannot fail and a cache hit is spared a pass over every byte). When
 // another error depends on the request's cookies, the header is judged
-// first, as bearer does.
-func (s *Server) bearerUnscanned(r Request) (tok string, scan bool, err error) {
-	hs := r.HeaderValues(HeaderAuthorization)
-	switch len(hs) {
+// first, as bearer does. With transient, a Request that is a HeaderPeeker
+// gives the Authorization header without a copy, and tok is then valid
+// only while the request is handled: only the guard, which keeps no part
+// of it, asks for that.
+func (s *Server) bearerUnscanned(r Request, transient bool) (tok string, scan bool, err error) {
+	var first string
+	var sent int // Authorization lines
+	if pk, ok := r.(HeaderPeeker); ok && transient {
+		first, sent = pk.PeekHeader(HeaderAuthorization)
+	} else {
+		hs := r.HeaderValues(HeaderAuthorization)
+		if sent = len(hs); sent > 0 {
+			first = hs[0]
+		}
+	}
+	switch sent {
 	case 0:
 	case 1:
-		t, ok, err := parseBearer(hs[0])
+		t, ok, err := parseBearer(first)
 		if err != nil {
 			return "", false, err
 		}
@@ -51,7 +63,7 @@ func (s *Server) bearerUnscanned(r Request) (tok string, scan bool, err error) {
 			return "", false, errNotBearer
 		}
 		switch {
-		case n > 1, n == 1 && len(hs) > 0:
+		case n > 1, n == 1 && sent > 0:
 			return "", false, errTwoCredentials
 		case n == 1:
 			if err := s.checkSameSite(r); err != nil {

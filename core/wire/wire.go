@@ -45,6 +45,21 @@ type Request interface {
 	Body(limit int64) ([]byte, error)
 }
 
+// HeaderPeeker is an optional interface of a Request over a server that
+// keeps request bytes in buffers it reuses (fasthttp). PeekHeader returns
+// the first value of the named header without copying it, and how many
+// values were sent. The string is valid only until the handler returns.
+//
+// A route guard reads the Authorization header through it, when the
+// Request has it, and keeps no part of the string after the call returns:
+// the core copies the few things it keeps (the token it caches, the claims
+// it decodes), so a guarded request that presents a token seen before
+// costs no copy of the token. Everything else reads headers through
+// Header and HeaderValues, whose strings stay valid.
+type HeaderPeeker interface {
+	PeekHeader(name string) (first string, n int)
+}
+
 // Response is a complete HTTP answer. Adapters add every header in order
 // (Add, not Set: Set-Cookie may repeat), write Status, then Body.
 type Response struct {

@@ -21,7 +21,7 @@
 # Both for EdDSA and HS256.
 #
 #   ./scripts/bench-http.sh                      the full run (about 17 minutes on 2 cores)
-#   ONLY=healthz ./scripts/bench-http.sh         the fresh-process /healthz phase alone (about 5 minutes)
+#   ONLY=healthz ./scripts/bench-http.sh         the fresh-process /healthz phase alone (about 4 minutes)
 #   ROUNDS=3 DURATION=2s ./scripts/bench-http.sh a quicker, noisier run
 #   ALGS=EdDSA ROUTERS=fiber ./scripts/bench-http.sh   a subset
 #   STRICT=1 ./scripts/bench-http.sh             exit 1 when a target is missed

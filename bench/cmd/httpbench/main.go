@@ -1,30 +1,51 @@
 // Command httpbench measures the example servers from outside, side by side
-// with a peer server per router (cmd/peerserver: the router's established
-// JWT middleware on the same key), and prints the markdown table and the
-// target verdicts of BENCHMARKS.md's "HTTP level" section. Run it through
-// scripts/bench-http.sh, which builds the binaries it starts.
+// with a peer server per router (cmd/peerserver: the same router bare, plus
+// its established JWT middleware on the same key), and prints the markdown
+// tables and the target verdicts of BENCHMARKS.md's "HTTP level" section.
+// Run it through scripts/bench-http.sh, which builds the binaries it starts.
 //
-//	httpbench -bin DIR [-rounds 5] [-duration 3s] [-tokens 1000] [-conns 16]
-//	          [-server-cpu 0] [-load-cpu 1] [-algs EdDSA,HS256] [-strict]
+//	httpbench -bin DIR [-only healthz] [-rounds 5] [-duration 3s] [-tokens 1000]
+//	          [-healthz-rounds 5] [-healthz-duration 3s] [-healthz-warmup 5000]
+//	          [-conns 16] [-server-cpu 0] [-load-cpu 1] [-algs EdDSA,HS256]
+//	          [-routers chi,gin,fiber] [-strict]
 //
 // DIR holds the binaries chi, gin, fiber (the example servers) and
-// peerserver. For each algorithm it writes a fresh signing key, starts the
-// three examples (memory store, that key through AUTHGUARD_SIGNING_KEY) and
-// the three peers on the same key, logs in -tokens sessions of the demo user
-// on each example, and checks every server: /healthz answers 200, every
-// token is accepted on /api/profile, and a missing token or a token with an
-// altered signature gets 401 (nothing measured is a no-op). Then every
-// server process is pinned to -server-cpu and wrk, pinned to -load-cpu,
-// drives them: -conns keep-alive connections on one wrk thread for
-// -duration per measurement. Each request carries an Authorization header
-// taken in turn from the token list of the cell: one token for /healthz and
-// for "guarded, 1 token", all of them for "guarded, N tokens"; the peer of a
-// router gets the tokens of that router's example. A round measures every
-// cell of every contender once, the example and its peer back to back in an
-// order that alternates between rounds; every value printed is the median
-// over the rounds, except the verdict of an example's /healthz against its
-// peer's, which is the median of the per-round ratios of the two. A
-// measurement with a non-2xx answer or a socket error fails the run.
+// peerserver. For each algorithm it writes a fresh signing key; every
+// example runs as a user runs it (memory store, that key through
+// AUTHGUARD_SIGNING_KEY), every peer on the same key. Server processes are
+// pinned to -server-cpu (all threads) once they answer, and wrk, pinned to
+// -load-cpu, drives them: -conns keep-alive connections on one wrk thread.
+// A measurement with a non-2xx answer or a socket error fails the run.
+// There are two phases; -only healthz runs the first alone.
+//
+// Fresh processes, /healthz. This phase judges the target "the examples'
+// base middleware costs at most 5 %" on equal processes: no process has
+// logged anyone in or served anything else. For each of -healthz-rounds
+// rounds, and for every router and algorithm, it starts a new example and a
+// new peer, waits until both answer /healthz and pins both; then, one after
+// the other in an order that alternates between rounds (and between the
+// pairs of one round), it sends each -healthz-warmup /healthz requests over
+// -conns connections of its own, and measures its /healthz for
+// -healthz-duration (plain GETs, no Authorization header), before it stops
+// both. It prints, per router and algorithm, the medians of req/s, of the
+// server's CPU µs per request and of its resident set, and the verdict: the
+// median over the rounds of the per-round ratio example / peer, on req/s
+// and on requests per CPU second, must be at least 95 %.
+//
+// With logins. It starts the three examples and the three peers per
+// algorithm once, logs in -tokens sessions of the demo user on each example,
+// and checks every server: /healthz answers 200, every token is accepted on
+// /api/profile, and a missing token or a token with an altered signature
+// gets 401 (nothing measured is a no-op). Each request of a measurement of
+// -duration carries an Authorization header taken in turn from the token
+// list of the cell: one token for /healthz and for "guarded, 1 token", all
+// of them for "guarded, N tokens"; the peer of a router gets the tokens of
+// that router's example. A round measures every cell of every contender
+// once, the example and its peer back to back in an order that alternates
+// between rounds; every value printed is the median over the -rounds
+// rounds. This phase's /healthz is the baseline of the example's own
+// guarded route (guarded / /healthz in the same process); the guarded
+// routes are also judged against the peers'.
 package main
 
 import (
@@ -48,6 +69,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -73,6 +95,10 @@ type options struct {
 	strict             bool
 	wrk                string
 	loginWorkers       int
+	only               string
+	healthzRounds      int
+	healthzDuration    time.Duration
+	healthzWarmup      int
 }
 
 // server is one started process: an example or a peer.
@@ -108,10 +134,18 @@ func main() {
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a target is missed")
 	flag.StringVar(&o.wrk, "wrk", "wrk", "the wrk binary")
 	flag.IntVar(&o.loginWorkers, "login-workers", 4, "concurrent logins while preparing the sessions")
+	flag.StringVar(&o.only, "only", "", `run one phase only: "healthz" (fresh processes, /healthz against the bare routers)`)
+	flag.IntVar(&o.healthzRounds, "healthz-rounds", 5, "rounds of the fresh-process /healthz phase")
+	flag.DurationVar(&o.healthzDuration, "healthz-duration", 3*time.Second, "length of one measurement of the fresh-process /healthz phase")
+	flag.IntVar(&o.healthzWarmup, "healthz-warmup", 5000, "/healthz requests that warm up each fresh process before it is measured")
 	flag.Parse()
 	o.algs, o.routers = strings.Split(algs, ","), strings.Split(routers, ",")
-	if o.bin == "" || o.rounds < 1 || o.tokens < 1 || o.conns < 1 {
-		fmt.Fprintln(os.Stderr, "httpbench: -bin is required; -rounds, -tokens and -conns must be positive")
+	if o.bin == "" || o.rounds < 1 || o.tokens < 1 || o.conns < 1 || o.healthzRounds < 1 || o.healthzWarmup < 0 {
+		fmt.Fprintln(os.Stderr, "httpbench: -bin is required; -rounds, -healthz-rounds, -tokens and -conns must be positive")
+		os.Exit(2)
+	}
+	if o.only != "" && o.only != "healthz" {
+		fmt.Fprintf(os.Stderr, "httpbench: -only %q: the only phase that runs alone is healthz\n", o.only)
 		os.Exit(2)
 	}
 	ok, err := run(o)
@@ -130,37 +164,73 @@ func run(o options) (bool, error) {
 		return false, err
 	}
 	defer os.RemoveAll(dir)
-	var servers []*server
-	defer func() {
-		for _, s := range servers {
-			if s.cmd.Process != nil {
-				_ = s.cmd.Process.Signal(syscall.SIGTERM)
-				_ = s.cmd.Wait()
-			}
-		}
-	}()
 	// Ctrl-C stops the servers too.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	script := filepath.Join(dir, "tokens.lua")
-	if err := os.WriteFile(script, []byte(luaScript), 0o600); err != nil {
-		return false, err
-	}
+	// One key per algorithm, shared by both phases.
+	keys := map[string]string{}
 	for _, alg := range o.algs {
-		ss, err := startAlg(ctx, o, dir, alg)
-		servers = append(servers, ss...)
-		if err != nil {
+		if keys[alg], err = writeKey(dir, alg); err != nil {
 			return false, err
 		}
 	}
-	if err := prepare(ctx, o, servers); err != nil {
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	header(w, o)
+
+	// The fresh-process phase runs first, before any process of the other
+	// phase exists.
+	results, took, loadBefore, err := runHealthz(ctx, o, dir, keys)
+	if err != nil {
 		return false, err
 	}
-	for _, s := range servers {
-		out, err := exec.Command("taskset", "-a", "-p", "-c", o.serverCPU, strconv.Itoa(s.cmd.Process.Pid)).CombinedOutput()
+	verdicts := reportHealthz(w, o, results, loadBefore, took)
+	if err := w.Flush(); err != nil {
+		return false, err
+	}
+	if o.only == "" {
+		vs, err := runMain(ctx, o, dir, keys, w)
 		if err != nil {
-			return false, fmt.Errorf("pinning %s: %v: %s", s.name(), err, out)
+			return false, err
+		}
+		verdicts = append(verdicts, vs...)
+	}
+	return printTargets(w, verdicts), nil
+}
+
+// runMain is the phase with logins: it starts every example and peer once,
+// logs in the sessions, measures every cell of every contender in rounds
+// and reports the tables and the verdicts of the guarded routes.
+func runMain(ctx context.Context, o options, dir string, keys map[string]string, w io.Writer) ([]verdict, error) {
+	var servers []*server
+	defer func() {
+		for _, s := range servers {
+			stopServer(s)
+		}
+	}()
+	script := filepath.Join(dir, "tokens.lua")
+	if err := os.WriteFile(script, []byte(luaScript), 0o600); err != nil {
+		return nil, err
+	}
+	for _, alg := range o.algs {
+		for _, router := range o.routers {
+			ex, peer := newPair(ctx, o, router, alg, keys[alg])
+			for _, s := range []*server{ex, peer} {
+				s.log = filepath.Join(dir, strings.ReplaceAll(s.name(), "/", "-")+".log")
+				if err := startServer(s); err != nil {
+					return nil, err
+				}
+				servers = append(servers, s)
+			}
+		}
+	}
+	if err := prepare(ctx, o, servers); err != nil {
+		return nil, err
+	}
+	for _, s := range servers {
+		if err := pin(o, s); err != nil {
+			return nil, err
 		}
 	}
 
@@ -185,17 +255,17 @@ func run(o options) (bool, error) {
 					}
 					for _, s := range order {
 						if ctx.Err() != nil {
-							return false, ctx.Err()
+							return nil, ctx.Err()
 						}
-						rps, cpu, err := measure(o, script, s, c)
+						tokens := s.tokens1
+						if c.many {
+							tokens = s.tokensN
+						}
+						rps, cpu, err := measure(o, s, c.path, script, tokens, o.duration)
 						if err != nil {
-							return false, fmt.Errorf("round %d, %s %s: %w", r+1, s.name(), c.title, err)
+							return nil, fmt.Errorf("round %d, %s %s: %w", r+1, s.name(), c.title, err)
 						}
-						if results[s.name()] == nil {
-							results[s.name()] = map[string][]float64{}
-						}
-						results[s.name()][c.key] = append(results[s.name()][c.key], rps)
-						results[s.name()][c.key+"/cpu"] = append(results[s.name()][c.key+"/cpu"], cpu)
+						record(results, s.name(), c.key, rps, cpu)
 						n++
 					}
 				}
@@ -205,10 +275,94 @@ func run(o options) (bool, error) {
 	}
 	for _, s := range servers {
 		if s.cmd.ProcessState != nil {
-			return false, fmt.Errorf("%s exited during the run; see %s", s.name(), s.log)
+			return nil, fmt.Errorf("%s exited during the run; see %s", s.name(), s.log)
 		}
 	}
-	return report(o, cells, results, loadBefore, time.Since(start)), nil
+	return report(w, o, cells, results, loadBefore, time.Since(start)), nil
+}
+
+// record appends one measurement of a server's cell: requests per second
+// under key, CPU µs per request under key+"/cpu".
+func record(results map[string]map[string][]float64, name, key string, rps, cpu float64) {
+	if results[name] == nil {
+		results[name] = map[string][]float64{}
+	}
+	results[name][key] = append(results[name][key], rps)
+	results[name][key+"/cpu"] = append(results[name][key+"/cpu"], cpu)
+}
+
+// exampleFirst reports whether the example is measured before its peer in
+// round r (from 0) for the pair-th router and algorithm of the round: the
+// order alternates from round to round, and from pair to pair within one.
+func exampleFirst(r, pair int) bool { return (r+pair)%2 == 0 }
+
+// runHealthz is the fresh-process phase. For every round, router and
+// algorithm it starts a new example and a new peer (no logins on either),
+// pins both, and then, in the order exampleFirst gives, warms each up with
+// the same number of /healthz requests and measures its /healthz, before
+// it stops both. results["example/chi/EdDSA"]["health"] holds the req/s of
+// each round, "health/cpu" the CPU µs per request.
+func runHealthz(ctx context.Context, o options, dir string, keys map[string]string) (results map[string]map[string][]float64, took time.Duration, loadBefore string, err error) {
+	results = map[string]map[string][]float64{}
+	loadBefore = loadAvg()
+	start := time.Now()
+	for r := range o.healthzRounds {
+		pair := 0
+		for _, alg := range o.algs {
+			for _, router := range o.routers {
+				if ctx.Err() != nil {
+					return nil, 0, "", ctx.Err()
+				}
+				if err := healthzPair(ctx, o, dir, keys[alg], router, alg, r, exampleFirst(r, pair), results); err != nil {
+					return nil, 0, "", fmt.Errorf("fresh /healthz, round %d: %w", r+1, err)
+				}
+				pair++
+			}
+		}
+		fmt.Fprintf(os.Stderr, "httpbench: fresh /healthz round %d of %d done (%s)\n", r+1, o.healthzRounds, time.Since(start).Round(time.Second))
+	}
+	return results, time.Since(start), loadBefore, nil
+}
+
+// healthzPair runs one pair of the fresh-process phase and records both
+// measurements in results.
+func healthzPair(ctx context.Context, o options, dir, keyFile, router, alg string, r int, exFirst bool, results map[string]map[string][]float64) error {
+	ex, peer := newPair(ctx, o, router, alg, keyFile)
+	order := []*server{ex, peer}
+	if !exFirst {
+		order = []*server{peer, ex}
+	}
+	for _, s := range order {
+		s.log = filepath.Join(dir, fmt.Sprintf("%s-fresh%d.log", strings.ReplaceAll(s.name(), "/", "-"), r+1))
+		if err := startServer(s); err != nil {
+			return err
+		}
+		defer stopServer(s)
+	}
+	for _, s := range order {
+		if err := waitHealthy(ctx, s); err != nil {
+			return err
+		}
+		if err := pin(o, s); err != nil {
+			return err
+		}
+	}
+	for _, s := range order {
+		if err := warm(ctx, s, o.healthzWarmup, o.conns); err != nil {
+			return fmt.Errorf("warming up %s: %w (log: %s)", s.name(), err, s.log)
+		}
+		rps, cpu, err := measure(o, s, pathHealth, "", "", o.healthzDuration)
+		if err != nil {
+			return fmt.Errorf("%s /healthz: %w", s.name(), err)
+		}
+		rss, err := procRSS(s.cmd.Process.Pid)
+		if err != nil {
+			return fmt.Errorf("%s exited during the run? %w; see %s", s.name(), err, s.log)
+		}
+		record(results, s.name(), "health", rps, cpu)
+		results[s.name()]["health/rss"] = append(results[s.name()]["health/rss"], rss)
+	}
+	return nil
 }
 
 func find(servers []*server, kind, router, alg string) *server {
@@ -220,54 +374,96 @@ func find(servers []*server, kind, router, alg string) *server {
 	panic("no server " + kind + "/" + router + "/" + alg)
 }
 
-// startAlg writes a key for alg and starts the examples and the peers on it.
-func startAlg(ctx context.Context, o options, dir, alg string) ([]*server, error) {
+// writeKey writes a fresh signing key for alg into dir and returns its file.
+func writeKey(dir, alg string) (string, error) {
 	k, err := token.GenerateKey(alg)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	pemData, err := k.MarshalPEM()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	keyFile := filepath.Join(dir, "key-"+alg+".pem")
-	if err := os.WriteFile(keyFile, pemData, 0o600); err != nil {
-		return nil, err
+	return keyFile, os.WriteFile(keyFile, pemData, 0o600)
+}
+
+// newPair prepares, without starting them, the example of router on
+// keyFile, configured as a user runs it, and its peer on the same key.
+func newPair(ctx context.Context, o options, router, alg, keyFile string) (ex, peer *server) {
+	ex = &server{router: router, alg: alg, kind: "example", addr: freeAddr()}
+	issuer := "http://" + ex.addr
+	ex.cmd = exec.CommandContext(ctx, filepath.Join(o.bin, router))
+	ex.cmd.Env = append(os.Environ(),
+		"AUTHGUARD_ADDR="+ex.addr,
+		"AUTHGUARD_STORE=memory:",
+		"AUTHGUARD_SIGNING_KEY="+keyFile,
+		"AUTHGUARD_ISSUER="+issuer,
+		"AUTHGUARD_AUDIENCE="+audience,
+		// Longer than the run, so no token expires while it is measured.
+		"AUTHGUARD_ACCESS_TTL=6h",
+		"AUTHGUARD_DEMO_PASSWORD="+demoPass,
+	)
+	peer = &server{router: router, alg: alg, kind: "peer", addr: freeAddr()}
+	peer.cmd = exec.CommandContext(ctx, filepath.Join(o.bin, "peerserver"),
+		"-router", router, "-addr", peer.addr, "-key", keyFile, "-issuer", issuer, "-audience", audience)
+	return ex, peer
+}
+
+// startServer starts s with its output going to s.log.
+func startServer(s *server) error {
+	f, err := os.Create(s.log)
+	if err != nil {
+		return err
 	}
-	var out []*server
-	for _, router := range o.routers {
-		ex := &server{router: router, alg: alg, kind: "example", addr: freeAddr()}
-		issuer := "http://" + ex.addr
-		ex.cmd = exec.CommandContext(ctx, filepath.Join(o.bin, router))
-		ex.cmd.Env = append(os.Environ(),
-			"AUTHGUARD_ADDR="+ex.addr,
-			"AUTHGUARD_STORE=memory:",
-			"AUTHGUARD_SIGNING_KEY="+keyFile,
-			"AUTHGUARD_ISSUER="+issuer,
-			"AUTHGUARD_AUDIENCE="+audience,
-			// Longer than the run, so no token expires while it is measured.
-			"AUTHGUARD_ACCESS_TTL=6h",
-			"AUTHGUARD_DEMO_PASSWORD="+demoPass,
-		)
-		peer := &server{router: router, alg: alg, kind: "peer", addr: freeAddr()}
-		peer.cmd = exec.CommandContext(ctx, filepath.Join(o.bin, "peerserver"),
-			"-router", router, "-addr", peer.addr, "-key", keyFile, "-issuer", issuer, "-audience", audience)
-		for _, s := range []*server{ex, peer} {
-			s.log = filepath.Join(dir, strings.ReplaceAll(s.name(), "/", "-")+".log")
-			f, err := os.Create(s.log)
-			if err != nil {
-				return out, err
-			}
-			s.cmd.Stdout, s.cmd.Stderr = f, f
-			if err := s.cmd.Start(); err != nil {
-				f.Close()
-				return out, fmt.Errorf("starting %s: %w", s.name(), err)
-			}
-			f.Close()
-			out = append(out, s)
-		}
+	defer f.Close()
+	s.cmd.Stdout, s.cmd.Stderr = f, f
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("starting %s: %w", s.name(), err)
 	}
-	return out, nil
+	return nil
+}
+
+// stopServer ends a started s and waits for it.
+func stopServer(s *server) {
+	if s.cmd.Process != nil && s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Wait()
+	}
+}
+
+// pin moves every thread of s to the server CPUs.
+func pin(o options, s *server) error {
+	out, err := exec.Command("taskset", "-a", "-p", "-c", o.serverCPU, strconv.Itoa(s.cmd.Process.Pid)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pinning %s: %v: %s", s.name(), err, out)
+	}
+	return nil
+}
+
+// warm sends n GET /healthz to s over conns keep-alive connections of its
+// own, every answer required to be 200, and closes the connections.
+func warm(ctx context.Context, s *server, n, conns int) error {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Timeout: 30 * time.Second, Transport: tr}
+	var next atomic.Int64
+	errs := make([]error, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				st, _, err := getWith(ctx, c, s, pathHealth, "")
+				if err != nil || st != http.StatusOK {
+					errs[i] = fmt.Errorf("/healthz: %d %v", st, err)
+					next.Store(int64(n))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func freeAddr() string {
@@ -374,6 +570,10 @@ func waitHealthy(ctx context.Context, s *server) error {
 }
 
 func get(ctx context.Context, s *server, path, tok string) (int, []byte, error) {
+	return getWith(ctx, client, s, path, tok)
+}
+
+func getWith(ctx context.Context, c *http.Client, s *server, path, tok string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+path, nil)
 	if err != nil {
 		return 0, nil, err
@@ -381,7 +581,7 @@ func get(ctx context.Context, s *server, path, tok string) (int, []byte, error) 
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	resp, err := client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -494,16 +694,40 @@ func procCPU(pid int) (float64, error) {
 	return u + st, errors.Join(err1, err2)
 }
 
-// measure runs wrk once against s and returns the requests per second and
-// the server's CPU time per request in microseconds.
-func measure(o options, script string, s *server, c cell) (float64, float64, error) {
-	tokens := s.tokens1
-	if c.many {
-		tokens = s.tokensN
+// wrkArgs is the command line of one measurement of url for d: wrk pinned
+// to the load CPUs, one thread, o.conns connections; with a token file, the
+// Lua script gives each request the next token of it, without, the
+// requests carry no Authorization header.
+func wrkArgs(o options, url, script, tokens string, d time.Duration) []string {
+	args := []string{"-c", o.loadCPU, o.wrk, "-t1", "-c" + strconv.Itoa(o.conns),
+		"-d" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"}
+	if tokens == "" {
+		return append(args, url)
 	}
-	cmd := exec.Command("taskset", "-c", o.loadCPU, o.wrk, "-t1", "-c"+strconv.Itoa(o.conns),
-		"-d"+strconv.FormatFloat(o.duration.Seconds(), 'f', -1, 64)+"s", "-s", script,
-		"http://"+s.addr+c.path, "--", tokens)
+	return append(args, "-s", script, url, "--", tokens)
+}
+
+// procRSS returns the resident set size of the process pid in MiB, from
+// /proc/PID/status.
+func procRSS(pid int) (float64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+// measure runs wrk once against path of s for d (see wrkArgs) and returns
+// the requests per second and the server's CPU time per request in
+// microseconds.
+func measure(o options, s *server, path, script, tokens string, d time.Duration) (float64, float64, error) {
+	cmd := exec.Command("taskset", wrkArgs(o, "http://"+s.addr+path, script, tokens, d)...)
 	cpu0, err := procCPU(s.cmd.Process.Pid)
 	if err != nil {
 		return 0, 0, err
@@ -574,20 +798,84 @@ func pairedRatio(a, b []float64) (ratio, spr float64) {
 	return median(rs), spread(rs)
 }
 
-func report(o options, cells []cell, results map[string]map[string][]float64, loadBefore string, took time.Duration) bool {
-	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
+// verdict is one line of the targets table.
+type verdict struct {
+	name string
+	ok   bool
+	text string
+}
+
+// header prints the placement of the servers and the load generator,
+// which both phases share.
+func header(w io.Writer, o options) {
 	wrkVersion, _ := exec.Command(o.wrk, "-v").CombinedOutput()
-	fmt.Fprintf(w, "- servers pinned to CPU %s, wrk (%s) to CPU %s: one thread, %d keep-alive connections, %s per measurement\n",
-		o.serverCPU, wrkName(wrkVersion), o.loadCPU, o.conns, o.duration)
-	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median; an example's /healthz is judged against its peer's on the median of the per-round ratios\n", o.rounds)
+	fmt.Fprintf(w, "- servers pinned to CPU %s, wrk (%s) to CPU %s: one thread, %d keep-alive connections\n\n",
+		o.serverCPU, wrkName(wrkVersion), o.loadCPU, o.conns)
+}
+
+// reportHealthz prints the table of the fresh-process phase and returns
+// its verdicts (see healthzVerdicts).
+func reportHealthz(w io.Writer, o options, results map[string]map[string][]float64, loadBefore string, took time.Duration) []verdict {
+	fmt.Fprint(w, "### /healthz on fresh processes\n\n")
+	fmt.Fprintf(w, "- %d rounds; in each, for every router and algorithm, a fresh example (as a user runs it, no logins) and a fresh peer (the bare router) are started and pinned, "+
+		"then each in turn, the order alternating between rounds, is warmed up with %d /healthz requests and measured for %s (no Authorization header), and both are stopped\n",
+		o.healthzRounds, o.healthzWarmup, o.healthzDuration)
+	fmt.Fprint(w, "- req/s, CPU µs/req and RSS (resident set after the measurement) are the medians of the rounds, ± half their range over the median; example / peer is the median of the per-round ratios (req/s, and requests per CPU second), ± half their range over the median\n")
+	fmt.Fprintf(w, "- load average before %s, after %s; the phase took %s\n\n", loadBefore, loadAvg(), took.Round(time.Second))
+	fmt.Fprint(w, "| algorithm | router | example: req/s | CPU µs/req | RSS MiB | peer | peer: req/s | CPU µs/req | RSS MiB | example / peer, req/s | example / peer, per CPU s |\n")
+	fmt.Fprint(w, "|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|\n")
+	for _, alg := range o.algs {
+		for _, router := range o.routers {
+			ex, pe := results["example/"+router+"/"+alg], results["peer/"+router+"/"+alg]
+			r, rs := pairedRatio(ex["health"], pe["health"])
+			c, cs := pairedRatio(pe["health/cpu"], ex["health/cpu"])
+			fmt.Fprintf(w, "| %s | %s | %.0f ±%.0f%% | %.1f ±%.0f%% | %.1f | %s | %.0f ±%.0f%% | %.1f ±%.0f%% | %.1f | %.0f%% ±%.0f%% | %.0f%% ±%.0f%% |\n",
+				alg, router, median(ex["health"]), 100*spread(ex["health"]), median(ex["health/cpu"]), 100*spread(ex["health/cpu"]), median(ex["health/rss"]),
+				peerName[router], median(pe["health"]), 100*spread(pe["health"]), median(pe["health/cpu"]), 100*spread(pe["health/cpu"]), median(pe["health/rss"]),
+				100*r, 100*rs, 100*c, 100*cs)
+		}
+	}
+	fmt.Fprintln(w)
+	return healthzVerdicts(o, results)
+}
+
+// healthzVerdicts judges the target "the examples' base middleware costs
+// at most 5 %" on the fresh-process phase: for every router and algorithm,
+// on req/s and on requests per CPU second, the median of the per-round
+// ratios example / peer must be at least 0.95.
+func healthzVerdicts(o options, results map[string]map[string][]float64) []verdict {
+	var vs []verdict
+	for _, alg := range o.algs {
+		for _, router := range o.routers {
+			ex, pe := results["example/"+router+"/"+alg], results["peer/"+router+"/"+alg]
+			for _, cpu := range []bool{false, true} {
+				metric := "req/s"
+				// The example and its peer ran back to back in every round:
+				// the ratio of each round cancels the drift between rounds.
+				ratio, spr := pairedRatio(ex["health"], pe["health"])
+				if cpu { // requests per CPU second are the inverse of CPU µs per request
+					metric = "req per CPU s"
+					ratio, spr = pairedRatio(pe["health/cpu"], ex["health/cpu"])
+				}
+				vs = append(vs, verdict{
+					fmt.Sprintf("%s/%s %s: example /healthz >= 95%% of the peer's bare router (fresh processes, median of the rounds' ratios)", router, alg, metric),
+					ratio >= 0.95, // false for NaN: no rounds is no pass
+					fmt.Sprintf("%.0f%% ±%.0f%% over %d rounds", 100*ratio, 100*spr, min(len(ex["health"]), len(pe["health"])))})
+			}
+		}
+	}
+	return vs
+}
+
+// report prints the tables of the phase with logins and returns its
+// verdicts: the guarded routes against the example's own /healthz and
+// against the peer's guarded route.
+func report(w io.Writer, o options, cells []cell, results map[string]map[string][]float64, loadBefore string, took time.Duration) []verdict {
+	fmt.Fprint(w, "### With logins\n\n")
+	fmt.Fprintf(w, "- %d sessions logged in on each example before measuring; %s per measurement\n", o.tokens, o.duration)
+	fmt.Fprintf(w, "- %d rounds, contenders interleaved; every value is the median of the rounds: req/s, and the server's CPU time (user + system, all threads) per request in µs; ± is half the range of the rounds over the median; /healthz here is the baseline of the example's own guarded route (the 95 %% target is judged on fresh processes, above)\n", o.rounds)
 	fmt.Fprintf(w, "- load average before %s, after %s; the measurements took %s\n\n", loadBefore, loadAvg(), took.Round(time.Second))
 
-	type verdict struct {
-		name string
-		ok   bool
-		text string
-	}
 	var verdicts []verdict
 	// rate is the median req/s, or with cpu the requests per CPU second.
 	rate := func(kind, router, alg, key string, cpu bool) float64 {
@@ -643,19 +931,14 @@ func report(o options, cells []cell, results map[string]map[string][]float64, lo
 					verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example > %s, %s", router, alg, metric, peerName[router], c.title), e > p,
 						fmt.Sprintf("%.2fx (%.0f vs %.0f)", e/p, e, p)})
 				}
-				// The example and its peer ran back to back in every round:
-				// the ratio of each round cancels the drift between rounds.
-				p := rate("peer", router, alg, "health", cpu)
-				ex, pe := results["example/"+router+"/"+alg], results["peer/"+router+"/"+alg]
-				ratio, spr := pairedRatio(ex["health"], pe["health"])
-				if cpu { // requests per CPU second are the inverse of CPU µs per request
-					ratio, spr = pairedRatio(pe["health/cpu"], ex["health/cpu"])
-				}
-				verdicts = append(verdicts, verdict{fmt.Sprintf("%s/%s %s: example /healthz >= 95%% of the peer's bare router (median of the rounds' ratios)", router, alg, metric), ratio >= 0.95,
-					fmt.Sprintf("%.0f%% ±%.0f%% (medians %.0f vs %.0f)", 100*ratio, 100*spr, h, p)})
 			}
 		}
 	}
+	return verdicts
+}
+
+// printTargets prints the verdicts and reports whether all of them pass.
+func printTargets(w io.Writer, verdicts []verdict) bool {
 	all := true
 	fmt.Fprint(w, "#### Targets\n\n| target | verdict |\n|---|---|\n")
 	for _, v := range verdicts {

@@ -476,3 +476,35 @@ func TestGuardTokensSurviveBufferReuse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Write gives fasthttp a copy of the body: a response shared by many
+// requests stays as built when a middleware edits the body fasthttp holds
+// in place, and a middleware appending to it extends it.
+func TestWriteCopiesTheBody(t *testing.T) {
+	shared := &wire.Response{Status: http.StatusOK, Body: []byte(`{"status":"ok"}`)}
+	app := newApp()
+	app.Use(func(c *fiber.Ctx) error {
+		err := c.Next()
+		b := c.Response().Body()
+		for i := range b {
+			b[i] = 'x'
+		}
+		c.Response().AppendBodyString("!")
+		return err
+	})
+	app.Get("/", func(c *fiber.Ctx) error { return fiberauth.Write(c, shared) })
+	for range 2 {
+		resp, err := app.Test(httptest.NewRequest("GET", "/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if want := strings.Repeat("x", len(`{"status":"ok"}`)) + "!"; string(b) != want {
+			t.Errorf("body %q, want %q", b, want)
+		}
+	}
+	if got := string(shared.Body); got != `{"status":"ok"}` {
+		t.Errorf("the shared response's body became %q", got)
+	}
+}

@@ -125,7 +125,11 @@ func tooLarge(limit int64) error {
 // Write copies a contract response onto the wire: the status, every header
 // added in order as a raw line (Set-Cookie values pass through fasthttp's
 // Add untouched, never through its cookie API, which would re-render
-// them), then the body. fasthttp copies the header values it is given.
+// them), then the body. fasthttp copies the header values it is given,
+// and the body too: a middleware may edit or append to the response body
+// fasthttp holds, and resp may be shared by many requests (an answer built
+// once), so fasthttp never gets resp.Body itself (c.Send would hand it over
+// uncopied, and an append after it would drop it).
 func Write(c *fiber.Ctx, resp *wire.Response) error {
 	c.Status(resp.Status)
 	h := &c.Response().Header
@@ -136,5 +140,6 @@ func Write(c *fiber.Ctx, resp *wire.Response) error {
 		c.Response().ResetBody()
 		return nil
 	}
-	return c.Send(resp.Body)
+	c.Response().SetBody(resp.Body)
+	return nil
 }

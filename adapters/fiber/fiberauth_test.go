@@ -476,3 +476,112 @@ func TestGuardTokensSurviveBufferReuse(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Write gives fasthttp a copy of the body: a response shared by many
+// requests stays as built when a middleware edits the body fasthttp holds
+// in place, and a middleware appending to it extends it.
+func TestWriteCopiesTheBody(t *testing.T) {
+	shared := &wire.Response{Status: http.StatusOK, Body: []byte(`{"status":"ok"}`)}
+	app := newApp()
+	app.Use(func(c *fiber.Ctx) error {
+		err := c.Next()
+		b := c.Response().Body()
+		for i := range b {
+			b[i] = 'x'
+		}
+		c.Response().AppendBodyString("!")
+		return err
+	})
+	app.Get("/", func(c *fiber.Ctx) error { return fiberauth.Write(c, shared) })
+	for range 2 {
+		resp, err := app.Test(httptest.NewRequest("GET", "/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if want := strings.Repeat("x", len(`{"status":"ok"}`)) + "!"; string(b) != want {
+			t.Errorf("body %q, want %q", b, want)
+		}
+	}
+	if got := string(shared.Body); got != `{"status":"ok"}` {
+		t.Errorf("the shared response's body became %q", got)
+	}
+}
+
+// Pipelined requests on one connection, each read by the guard over
+// fasthttp's buffer: two users' tokens, a forgery of one of them that
+// differs only before its last 32 bytes (the bytes the token cache hashes),
+// a token in an Authorization header of another case, an optional guard
+// and nested guards, all in one write. Every answer is its own request's,
+// in order, and the forgery is refused though the genuine token is cached.
+func TestGuardPipelinedRequests(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	app := newApp()
+	whoami := func(c *fiber.Ctx) error {
+		p, ok := fiberauth.PrincipalFrom(c)
+		if !ok {
+			return c.SendString("anonymous")
+		}
+		return c.SendString(p.Subject)
+	}
+	app.Get("/whoami", fiberauth.Require(f.Service), whoami)
+	app.Get("/nested", fiberauth.Require(f.Service), fiberauth.RequireRole(f.Service, "admin"), whoami)
+	app.Get("/maybe", fiberauth.Optional(f.Service), whoami)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+
+	user, admin := login(t, f.Service, authtest.UserEmail), login(t, f.Service, authtest.AdminEmail)
+	forged := []byte(user)
+	i := strings.IndexByte(user, '.') + 2 // in the payload, far before the tail
+	forged[i] ^= 'A' ^ 'B'
+	if forged[i] == user[i] || len(user)-i <= 32 {
+		t.Fatal("bad forgery")
+	}
+	type exchange struct {
+		path, header, want string
+		status             int
+	}
+	var xs []exchange
+	for range 20 {
+		xs = append(xs,
+			exchange{"/whoami", "Authorization: Bearer " + user, f.UserID, 200},
+			exchange{"/whoami", "authorization: Bearer " + string(forged), "", 401},
+			exchange{"/whoami", "AUTHORIZATION: bearer " + admin, f.AdminID, 200},
+			exchange{"/nested", "Authorization: Bearer " + admin, f.AdminID, 200},
+			exchange{"/nested", "Authorization: Bearer " + user, "", 403},
+			exchange{"/maybe", "Authorization: Bearer " + user, f.UserID, 200},
+			exchange{"/maybe", "X-None: 1", "anonymous", 200},
+			exchange{"/whoami", "Authorization: Bearer " + user + "x", "", 401},
+		)
+	}
+	var out strings.Builder
+	for _, x := range xs {
+		out.WriteString("GET " + x.path + " HTTP/1.1\r\nHost: x\r\n" + x.header + "\r\n\r\n")
+	}
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(conn, out.String()); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	for n, x := range xs {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("response %d: %v", n, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != x.status || (x.status == 200 && string(b) != x.want) {
+			t.Fatalf("response %d (%s %.30s): %d %q, want %d %q", n, x.path, x.header, resp.StatusCode, b, x.status, x.want)
+		}
+	}
+}

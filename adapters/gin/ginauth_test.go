@@ -321,3 +321,81 @@ func TestAuthorizeRouteSameEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// The principal lives on c.Request's context only: it survives a
+// middleware that derives a new request context (a timeout), gin's
+// HandleContext re-routing, and copies of the gin context read by many
+// goroutines at once; with gin's ContextWithFallback the gin context itself
+// is a context.Context that yields it, and without it, it yields none (as
+// before the principal left gin's Keys).
+func TestPrincipalSurvivesRequestReplacementAndCopies(t *testing.T) {
+	f := authtest.New(t, authtest.Options{})
+	for _, fallback := range []bool{false, true} {
+		r := gin.New()
+		r.ContextWithFallback = fallback
+		subject := func(c *gin.Context) {
+			p, ok := ginauth.PrincipalFrom(c)
+			if !ok {
+				c.String(http.StatusInternalServerError, "no principal")
+				return
+			}
+			if q, ok := core.PrincipalFromContext(c); ok != fallback || (ok && q != p) {
+				c.String(http.StatusInternalServerError, "gin context as context.Context: %v", ok)
+				return
+			}
+			const n = 16
+			var start, done sync.WaitGroup
+			start.Add(1)
+			got := make([]string, n)
+			for i := range n {
+				cp := c.Copy()
+				done.Add(1)
+				go func() {
+					defer done.Done()
+					start.Wait()
+					if p, ok := ginauth.PrincipalFrom(cp); ok {
+						got[i] = p.Subject
+					}
+				}()
+			}
+			start.Done()
+			done.Wait()
+			for _, s := range got {
+				if s != p.Subject {
+					c.String(http.StatusInternalServerError, "copy: %q", s)
+					return
+				}
+			}
+			c.String(http.StatusOK, p.Subject)
+		}
+		timeout := func(c *gin.Context) {
+			ctx, cancel := context.WithTimeout(c.Request.Context(), time.Minute)
+			defer cancel()
+			c.Request = c.Request.WithContext(ctx)
+			c.Next()
+		}
+		r.GET("/timeout", ginauth.Require(f.Service), timeout, subject)
+		r.GET("/target", subject)
+		r.GET("/reroute", ginauth.Require(f.Service), func(c *gin.Context) {
+			c.Request.URL.Path = "/target"
+			r.HandleContext(c)
+		})
+		r.GET("/nested", ginauth.Require(f.Service), timeout, ginauth.RequireRole(f.Service, "admin"), subject)
+
+		user, admin := login(t, f.Service, authtest.UserEmail), login(t, f.Service, authtest.AdminEmail)
+		for _, tc := range []struct {
+			path, tok, want string
+			code            int
+		}{
+			{"/timeout", user, f.UserID, 200},
+			{"/reroute", user, f.UserID, 200},
+			{"/nested", admin, f.AdminID, 200},
+			{"/nested", user, "", 403},
+		} {
+			w := get(t, r, "GET", tc.path, tc.tok)
+			if w.Code != tc.code || (tc.code == 200 && w.Body.String() != tc.want) {
+				t.Errorf("fallback %v %s: %d %q, want %d %q", fallback, tc.path, w.Code, w.Body, tc.code, tc.want)
+			}
+		}
+	}
+}

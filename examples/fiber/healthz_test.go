@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	fiberauth "github.com/authguard/authguard/adapters/fiber"
 	"github.com/authguard/authguard/examples/internal/demo"
 	"github.com/authguard/authguard/examples/internal/demotest"
 	"github.com/gofiber/fiber/v2"
@@ -87,5 +88,40 @@ func benchServe(b *testing.B, f *fiber.App) {
 	b.StopTimer()
 	if ctx.Response.StatusCode() != fiber.StatusOK || len(ctx.Response.Body()) != n {
 		b.Fatalf("status %d, body %q", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+}
+
+// TestHealthzBodyIsNotShared: the /healthz answer is built once and shared
+// by every request, while fasthttp hands a middleware the response body as
+// a buffer it may edit in place or append to. An edit in one request must
+// not reach the next one's answer, and an append must extend the body, not
+// replace it.
+func TestHealthzBodyIsNotShared(t *testing.T) {
+	want := string(demo.Health().Body)
+	f := fiber.New()
+	f.Use(func(c *fiber.Ctx) error {
+		err := c.Next()
+		if string(c.Request().Header.Peek("X-Edit")) == "1" {
+			b := c.Response().Body()
+			for i := range b {
+				b[i] = 'x'
+			}
+		}
+		c.Response().AppendBodyString("\n")
+		return err
+	})
+	f.Get(demo.PathHealth, func(c *fiber.Ctx) error { return fiberauth.Write(c, demo.Health()) })
+	h := f.Handler()
+
+	edit := healthzCtx()
+	edit.Request.Header.Set("X-Edit", "1")
+	h(edit)
+	ctx := healthzCtx()
+	h(ctx)
+	if got := string(ctx.Response.Body()); got != want+"\n" {
+		t.Errorf("GET /healthz after an in-place edit answers %q, want %q", got, want+"\n")
+	}
+	if got := string(demo.Health().Body); got != want {
+		t.Errorf("the shared /healthz body became %q, want %q", got, want)
 	}
 }

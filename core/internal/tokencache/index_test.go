@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -383,5 +384,79 @@ func TestConcurrentIndex(t *testing.T) {
 	checkCache(t, c)
 	if c.Len() > 128 {
 		t.Fatalf("%d entries, bound 128", c.Len())
+	}
+}
+
+// Under a byte bound, Put of new keys and of stored keys with a new size
+// (up to the whole shard's budget, or nothing) evicts until the entry fits:
+// the charges always add up to the shard's byte count, within the bound,
+// and every hit is exactly its key's value. Half the keys share one length
+// and one tail, so they share a hash and long probe runs.
+func TestAgainstMapWithByteEviction(t *testing.T) {
+	const maxBytes = 4000
+	c := New[int](256, maxBytes) // 32 shards of 125 bytes: about 8 entries
+	if len(c.shards) != 32 {
+		t.Fatalf("%d shards, want 32", len(c.shards))
+	}
+	ref := map[string]int{}
+	r := rand.New(rand.NewPCG(7, 8))
+	key := func(k int) string {
+		if k%2 == 0 {
+			return fmt.Sprintf("%04d.same-tail-of-every-key-0123456789", k)
+		}
+		return "tok-" + strconv.Itoa(k)
+	}
+	for n := range 100000 {
+		k, v := key(r.IntN(300)), r.IntN(1000)
+		switch r.IntN(5) {
+		case 0, 1:
+			size := r.IntN(40) - 5 // some not positive: charged one byte
+			switch r.IntN(50) {
+			case 0:
+				size = c.maxBytes
+			case 1:
+				size = c.maxBytes + 1
+			case 2:
+				size = math.MaxInt32
+			}
+			if c.Put(k, v, size) != (size <= c.maxBytes) {
+				t.Fatalf("op %d: Put of size %d (budget %d) = %v", n, size, c.maxBytes, size <= c.maxBytes)
+			}
+			if size <= c.maxBytes {
+				ref[k] = v
+			}
+		case 2:
+			if got, ok := c.Get(k); ok && got != ref[k] {
+				t.Fatalf("op %d: Get(%q) = %d; want %d", n, k, got, ref[k])
+			}
+		case 3:
+			c.Delete(k)
+			delete(ref, k)
+		case 4:
+			if c.Replace(k, v) {
+				ref[k] = v
+			}
+		}
+		if b := c.Bytes(); b > maxBytes {
+			t.Fatalf("op %d: %d bytes, bound %d", n, b, maxBytes)
+		}
+		for i := range c.shards {
+			if sh := &c.shards[i]; sh.bytes > c.maxBytes {
+				t.Fatalf("op %d: shard %d holds %d bytes, budget %d", n, i, sh.bytes, c.maxBytes)
+			}
+		}
+	}
+	checkCache(t, c)
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sum := 0
+		for j := range sh.slots {
+			if sh.slots[j].key != "" {
+				sum += int(sh.slots[j].size)
+			}
+		}
+		if sum != sh.bytes {
+			t.Fatalf("shard %d: charges add up to %d, byte count %d", i, sum, sh.bytes)
+		}
 	}
 }

@@ -17,14 +17,7 @@ import (
 // go-chi/cors alone gives it.
 func TestCORSBypassAnswersAsTheMiddleware(t *testing.T) {
 	cfg := demo.Config{AllowedOrigins: []string{"https://app.example"}}
-	plain := cors.Handler(cors.Options{
-		AllowedOrigins:   cfg.AllowedOrigins,
-		AllowedMethods:   demo.CORSAllowedMethods,
-		AllowedHeaders:   demo.CORSAllowedHeaders,
-		ExposedHeaders:   demo.CORSExposedHeaders,
-		AllowCredentials: true,
-		MaxAge:           int(demo.CORSMaxAge.Seconds()),
-	})
+	plain := cors.Handler(corsOptions(cfg))
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Vary", "Accept")
 		w.WriteHeader(http.StatusTeapot)

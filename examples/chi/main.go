@@ -68,14 +68,7 @@ func newRouter(app *demo.App) http.Handler {
 // corsMiddleware is go-chi/cors for the allowed origins. Requests without an
 // Origin header bypass it with the one header it gives them, Vary: Origin.
 func corsMiddleware(cfg demo.Config) func(http.Handler) http.Handler {
-	withCORS := cors.Handler(cors.Options{
-		AllowedOrigins:   cfg.AllowedOrigins,
-		AllowedMethods:   demo.CORSAllowedMethods,
-		AllowedHeaders:   demo.CORSAllowedHeaders,
-		ExposedHeaders:   demo.CORSExposedHeaders,
-		AllowCredentials: true,
-		MaxAge:           int(demo.CORSMaxAge.Seconds()),
-	})
+	withCORS := cors.Handler(corsOptions(cfg))
 	return func(next http.Handler) http.Handler {
 		h := withCORS(next)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,5 +79,17 @@ func corsMiddleware(cfg demo.Config) func(http.Handler) http.Handler {
 			w.Header().Add("Vary", "Origin")
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// corsOptions configures go-chi/cors as the contract's CORS section says.
+func corsOptions(cfg demo.Config) cors.Options {
+	return cors.Options{
+		AllowedOrigins:   cfg.AllowedOrigins,
+		AllowedMethods:   demo.CORSAllowedMethods,
+		AllowedHeaders:   demo.CORSAllowedHeaders,
+		ExposedHeaders:   demo.CORSExposedHeaders,
+		AllowCredentials: true,
+		MaxAge:           int(demo.CORSMaxAge.Seconds()),
 	}
 }

@@ -32,11 +32,7 @@ func bareRouter() http.Handler {
 // TestHealthzAllocs: the example's whole router allocates no more on
 // GET /healthz than the bare router.
 func TestHealthzAllocs(t *testing.T) {
-	req := httptest.NewRequest(http.MethodGet, demo.PathHealth, nil)
-	ex, bare := demotest.Allocs(newRouter(demotest.OpenApp(t)), req), demotest.Allocs(bareRouter(), req)
-	if ex > bare {
-		t.Fatalf("GET /healthz allocates %v times through the example's router, %v through the bare one", ex, bare)
-	}
+	demotest.CheckHealthzAllocs(t, newRouter(demotest.OpenApp(t)), bareRouter())
 }
 
 // BenchmarkHealthz serves GET /healthz in process through the example's
@@ -44,7 +40,5 @@ func TestHealthzAllocs(t *testing.T) {
 // are those of the test binary under valgrind --tool=callgrind
 // --toggle-collect='github.com/gin-gonic/gin.(*Engine).ServeHTTP' for two -test.benchtime=Nx counts, differenced.
 func BenchmarkHealthz(b *testing.B) {
-	req := httptest.NewRequest(http.MethodGet, demo.PathHealth, nil)
-	b.Run("example", func(b *testing.B) { demotest.BenchServe(b, newRouter(demotest.OpenApp(b)), req) })
-	b.Run("bare", func(b *testing.B) { demotest.BenchServe(b, bareRouter(), req) })
+	demotest.BenchHealthz(b, func(tb testing.TB) http.Handler { return newRouter(demotest.OpenApp(tb)) }, bareRouter())
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -162,4 +163,24 @@ func Allocs(h http.Handler, req *http.Request) float64 {
 		w.Reset()
 		h.ServeHTTP(&w, req)
 	})
+}
+
+// CheckHealthzAllocs fails t when GET /healthz allocates more through
+// example (an example's whole router) than through bare (the peer's bare
+// router of the HTTP-level benchmark).
+func CheckHealthzAllocs(t *testing.T, example, bare http.Handler) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, demo.PathHealth, nil)
+	if ex, br := Allocs(example, req), Allocs(bare, req); ex > br {
+		t.Fatalf("GET /healthz allocates %v times through the example's router, %v through the bare one", ex, br)
+	}
+}
+
+// BenchHealthz serves GET /healthz through an example's whole router
+// (built by example, for the sub-benchmark "example") and through the bare
+// router ("bare").
+func BenchHealthz(b *testing.B, example func(testing.TB) http.Handler, bare http.Handler) {
+	req := httptest.NewRequest(http.MethodGet, demo.PathHealth, nil)
+	b.Run("example", func(b *testing.B) { BenchServe(b, example(b), req) })
+	b.Run("bare", func(b *testing.B) { BenchServe(b, bare, req) })
 }
